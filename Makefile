@@ -1,0 +1,29 @@
+# Two commands do all the set-up: `make run` stylizes the default images, `make test` runs every check.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: run test lint export notebooks clean
+
+run: $(VENV)/.installed  ## install what is needed, then stylize the default images
+	$(BIN)/python -m d2lstyle
+
+test: $(VENV)/.installed  ## lint, the notebook/package sync check, unit tests and nbval on every notebook
+	$(BIN)/ruff check .
+	$(BIN)/python -m d2lstyle.export --check
+	$(BIN)/python -m pytest
+
+export: $(VENV)/.installed  ## regenerate d2lstyle/ from the notebooks
+	$(BIN)/python -m d2lstyle.export
+
+notebooks: $(VENV)/.installed  ## execute every notebook in place (outputs are committed), then re-export
+	$(BIN)/jupyter nbconvert --to notebook --execute --inplace --ExecutePreprocessor.timeout=900 notebooks/*.ipynb
+	$(BIN)/python -m d2lstyle.export
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	touch $@
+
+clean:
+	rm -rf $(VENV) build *.egg-info
