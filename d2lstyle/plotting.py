@@ -66,7 +66,7 @@ class LivePlot:
         self.ax_loss.clear()
         for name in ("content", "style", "tv"):
             self.ax_loss.semilogy([h[name] for h in self.history], label=name)
-        self.ax_loss.set(xlabel="step", ylabel="weighted loss")
+        self.ax_loss.set(xlabel="step", ylabel="weighted loss", ylim=(1e-3, None))  # content starts at 0
         self.ax_loss.legend()
         self.fig.tight_layout()
         if self.handle is None:

@@ -104,7 +104,7 @@ class StyleObjective:
 
 
 # --- notebooks/05_style_transfer.ipynb
-def transfer(content_img: torch.Tensor, style_img: torch.Tensor, *, steps: int = 150, optimizer: str = "lbfgs",
+def transfer(content_img: torch.Tensor, style_img: torch.Tensor, *, steps: int = 100, optimizer: str = "lbfgs",
              init: str = "content", seed: int = 0, lr: float | None = None, callback: Callback | None = None,
              **objective_options) -> torch.Tensor:
     """Paint `content_img` in the style of `style_img` (both (1, 3, H, W) in [0, 1]; the style may differ in size).

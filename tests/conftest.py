@@ -1,0 +1,29 @@
+"""Shared fixtures: tiny images and a small random network keep the unit tests fast; some tests use the real weights."""
+
+import pytest
+import torch
+
+from d2lstyle import vgg19
+
+
+@pytest.fixture(scope="session")
+def random_net():
+    """VGG19 with random (seeded) weights on the CPU: real architecture, no pretrained weights to decode."""
+    torch.manual_seed(0)
+    return vgg19(weights=None, device="cpu")
+
+
+@pytest.fixture(scope="session")
+def real_net():
+    return vgg19(device="cpu")
+
+
+def smooth_image(height: int, width: int, seed: int) -> torch.Tensor:
+    """A random but smooth (1, 3, H, W) image in [0, 1]: noise upsampled from a coarse grid."""
+    coarse = torch.rand(1, 3, height // 8 + 1, width // 8 + 1, generator=torch.Generator().manual_seed(seed))
+    return torch.nn.functional.interpolate(coarse, size=(height, width), mode="bilinear", align_corners=False)
+
+
+@pytest.fixture
+def tiny_pair():
+    return smooth_image(40, 48, seed=1), smooth_image(36, 44, seed=2)

@@ -1,0 +1,74 @@
+import subprocess
+import sys
+
+import pytest
+from PIL import Image
+
+from d2lstyle import load_image, save_image
+from d2lstyle.cli import main
+from tests.conftest import smooth_image
+
+
+@pytest.fixture
+def images(tmp_path):
+    content = save_image(smooth_image(40, 48, seed=1), tmp_path / "content.png")
+    style = save_image(smooth_image(36, 44, seed=2), tmp_path / "style.jpg")
+    return content, style
+
+
+def test_command_line_end_to_end(images, tmp_path):
+    content, style = images
+    out = tmp_path / "result.png"
+    proc = subprocess.run([sys.executable, "-m", "d2lstyle", str(content), str(style), "-o", str(out),
+                           "--size", "40", "--steps", "3"], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == f"saved {out.resolve()}"
+    assert "stylizing" in proc.stderr  # the progress bar
+    assert Image.open(out).size == (48, 40)
+
+
+def test_default_output_name_goes_to_the_current_folder(images, tmp_path, monkeypatch, capsys):
+    content, style = images
+    monkeypatch.chdir(tmp_path)
+    assert main([str(content), str(style), "--size", "32", "--steps", "1"]) == 0
+    assert (tmp_path / "content_style.png").exists()
+    assert capsys.readouterr().out.strip() == f"saved {tmp_path / 'content_style.png'}"
+
+
+def bad_input_cases(tmp_path, content, style):
+    (tmp_path / "text.jpg").write_text("hello")
+    taken = save_image(load_image(content), tmp_path / "taken.png")
+    return {
+        "missing file": ([str(tmp_path / "nope.png"), str(style)], "nope.png: no such file"),
+        "not an image": ([str(tmp_path / "text.jpg"), str(style)], "text.jpg: not a readable image"),
+        "unknown layer": ([str(content), str(style), "--style-layers", "relu1_1,conv9_9"], "unknown layer conv9_9"),
+        "too small": ([str(content), str(style), "--size", "16"], "VGG19 needs at least 32 pixels"),
+        "existing output": ([str(content), str(style), "-o", str(taken)], "already exists: choose another name"),
+        "output is input": ([str(content), str(style), "-o", str(content), "--force"], "would overwrite an input"),
+        "no such folder": ([str(content), str(style), "-o", str(tmp_path / "no" / "x.png")], "no such folder"),
+        "unknown format": ([str(content), str(style), "-o", str(tmp_path / "x.doc")], "unknown image format"),
+        "bad steps": ([str(content), str(style), "--steps", "-3"], "is not a positive whole number"),
+    }
+
+
+@pytest.mark.parametrize("case", ["missing file", "not an image", "unknown layer", "too small", "existing output",
+                                  "output is input", "no such folder", "unknown format", "bad steps"])
+def test_bad_input_gets_one_clear_line_and_writes_nothing(case, images, tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    argv, message = bad_input_cases(tmp_path, *images)[case]
+    before = {p: p.read_bytes() for p in tmp_path.iterdir() if p.is_file()}
+    try:
+        status = main(argv)
+    except SystemExit as exit:  # argparse's own errors
+        status = exit.code
+    err = capsys.readouterr().err.strip()
+    assert status == 2
+    assert message in err and len(err.splitlines()) == 1 and "Traceback" not in err
+    assert {p: p.read_bytes() for p in tmp_path.iterdir() if p.is_file()} == before  # nothing written or changed
+
+
+def test_force_overwrites_an_existing_output(images, tmp_path, capsys):
+    content, style = images
+    out = save_image(load_image(content)[..., :32, :32], tmp_path / "old.png")
+    assert main([str(content), str(style), "-o", str(out), "--size", "32", "--steps", "1", "--force"]) == 0
+    assert Image.open(out).size == (38, 32)
