@@ -6,6 +6,7 @@ from .images import (
     load_image,
     to_uint8,
     save_image,
+    psnr,
 )
 from .plotting import (
     show_images,
@@ -39,6 +40,7 @@ __all__ = [
     'load_image',
     'to_uint8',
     'save_image',
+    'psnr',
     'show_images',
     'LivePlot',
     'layer_names',
