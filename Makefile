@@ -17,7 +17,7 @@ export: $(VENV)/.installed  ## regenerate d2lstyle/ from the notebooks
 	$(BIN)/python -m d2lstyle.export
 
 notebooks: $(VENV)/.installed  ## execute every notebook in place (outputs are committed), then re-export
-	$(BIN)/jupyter nbconvert --to notebook --execute --inplace --ExecutePreprocessor.timeout=900 notebooks/*.ipynb
+	$(BIN)/jupyter nbconvert --to notebook --execute --inplace --ExecutePreprocessor.timeout=900 --ExecutePreprocessor.record_timing=False notebooks/*.ipynb
 	$(BIN)/python -m d2lstyle.export
 
 $(VENV)/.installed: pyproject.toml

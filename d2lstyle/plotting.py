@@ -32,7 +32,7 @@ def show_images(images: Sequence[torch.Tensor], titles: Sequence[str] | None = N
         if i >= len(images):
             continue
         img = images[i].detach().cpu()
-        ax.imshow(img, cmap=cmap) if img.dim() == 2 else ax.imshow(to_uint8(img))
+        ax.imshow(img.numpy(), cmap=cmap) if img.dim() == 2 else ax.imshow(to_uint8(img))
         if titles:
             ax.set_title(titles[i])
     fig.tight_layout()
