@@ -5,6 +5,7 @@
 from .images import (
     load_image,
     to_uint8,
+    image_format,
     save_image,
     psnr,
 )
@@ -39,6 +40,7 @@ from .transfer import (
 __all__ = [
     'load_image',
     'to_uint8',
+    'image_format',
     'save_image',
     'psnr',
     'show_images',

@@ -7,15 +7,13 @@ Every problem with the user's input is reported in one line, before any optimisa
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
 import torch
-from PIL import Image
 
 from d2lstyle.features import LAYERS, MIN_SIDE, vgg19
-from d2lstyle.images import load_image, save_image
+from d2lstyle.images import image_format, load_image, save_image
 from d2lstyle.transfer import CONTENT_LAYERS, STYLE_LAYERS, transfer
 
 DATA = Path(__file__).resolve().parent.parent / "data"
@@ -44,7 +42,7 @@ class Parser(argparse.ArgumentParser):
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    p = Parser(prog="python -m d2lstyle", description="Paint CONTENT in the style of STYLE "
+    p = Parser(prog="d2lstyle", description="Paint CONTENT in the style of STYLE "
                                 "(Gatys et al. 2016). With no arguments: the cat in the style of Starry Night.")
     p.add_argument("content", nargs="?", type=Path, default=DEFAULT_CONTENT, help="content image (default: the cat)")
     p.add_argument("style", nargs="?", type=Path, default=DEFAULT_STYLE, help="style image (default: Starry Night)")
@@ -70,12 +68,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def output_path(args: argparse.Namespace) -> Path:
     """The output path, checked before any work: a known format, a writable folder, no file of the user's lost."""
     out = args.output or Path(f"{args.content.stem}_{args.style.stem}.png")
-    if out.suffix.lower() not in Image.registered_extensions():
-        raise ValueError(f"{out}: unknown image format {out.suffix!r}: end the output name with .png or .jpg")
-    if not out.parent.is_dir():
-        raise FileNotFoundError(f"{out.parent}: no such folder for the output: create it first")
-    if not os.access(out.parent, os.W_OK):
-        raise PermissionError(f"{out.parent}: folder is not writable: choose another output with -o")
+    image_format(out)
     if any(out.exists() and p.exists() and out.samefile(p) for p in (args.content, args.style)):
         raise ValueError(f"{out}: the output would overwrite an input image: choose another name with -o")
     if out.exists() and not args.force:

@@ -69,14 +69,23 @@ def to_uint8(img: torch.Tensor) -> np.ndarray:
     return (x.permute(1, 2, 0).numpy() * 255 + 0.5).astype(np.uint8)
 
 
-def save_image(img: torch.Tensor, path: str | os.PathLike) -> Path:
-    """Write an image tensor (1, 3, H, W) in [0, 1] to `path`, in the format its suffix names; returns the path."""
+def image_format(path: str | os.PathLike) -> str:
+    """The format an image saved to `path` gets ("PNG", "JPEG", ...); one clear error if it cannot be written."""
     path = Path(path)
     fmt = Image.registered_extensions().get(path.suffix.lower())
     if fmt is None:
-        raise ValueError(f"{path}: unknown image format {path.suffix!r}: use .png or .jpg")
+        raise ValueError(f"{path}: unknown image format {path.suffix!r}: end the name with .png or .jpg")
     if not path.parent.is_dir():
         raise FileNotFoundError(f"{path.parent}: no such folder: create it first")
+    if not os.access(path.parent, os.W_OK):
+        raise PermissionError(f"{path.parent}: folder is not writable: save somewhere else")
+    return fmt
+
+
+def save_image(img: torch.Tensor, path: str | os.PathLike) -> Path:
+    """Write an image tensor (1, 3, H, W) in [0, 1] to `path`, in the format its suffix names; returns the path."""
+    path = Path(path)
+    fmt = image_format(path)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-", suffix=".part")
     try:
         with os.fdopen(fd, "wb") as f:
