@@ -90,6 +90,22 @@ def test_torchvision_weights_offline_name_the_default(monkeypatch):
         vgg19(weights="torchvision")
 
 
+def test_torchvision_weights_are_mapped_to_our_layer_names(monkeypatch):
+    import torchvision
+    import torchvision.models._api as api
+
+    torch.manual_seed(0)
+    reference = torchvision.models.vgg19(weights=None)  # same keys as the download, random values
+    monkeypatch.setattr(api, "load_state_dict_from_url", lambda *args, **kwargs: reference.state_dict())
+    net = vgg19(weights="torchvision", device="cpu")
+    assert torch.equal(net.layers.conv1_1.weight, reference.features[0].weight)
+    assert torch.equal(net.layers.conv5_4.bias, reference.features[34].bias)
+    img = torch.rand(1, 3, 32, 32)
+    mean, std = torch.tensor([0.485, 0.456, 0.406]), torch.tensor([0.229, 0.224, 0.225])
+    normalized = (img - mean.view(1, 3, 1, 1)) / std.view(1, 3, 1, 1)  # torchvision's RGB convention
+    assert torch.allclose(net(img, ["relu3_1"])["relu3_1"], reference.features[:12](normalized), atol=1e-5)
+
+
 def test_unknown_weights_are_refused():
     with pytest.raises(ValueError, match="unknown weights 'imagenet'"):
         vgg19(weights="imagenet")
