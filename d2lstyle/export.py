@@ -114,22 +114,23 @@ def is_generated(path: Path) -> bool:
         return f.readline().startswith(GENERATED)
 
 
-def differences(notebook_dir: Path, package_dir: Path) -> list[str]:
-    """Names of the package's files that differ from what the notebooks generate (empty when in sync).
-
-    A generated file that the notebooks no longer produce counts as a difference too.
-    """
-    files = render_package(notebook_dir)
+def differing_files(files: dict[str, str], package_dir: Path) -> list[str]:
+    """Names of the files in `package_dir` that differ from `files` (name -> text), stale generated modules too."""
     changed = [n for n, text in files.items()
                if not (package_dir / n).exists() or (package_dir / n).read_text(encoding="utf-8") != text]
     stale = [p.name for p in sorted(package_dir.glob("*.py")) if p.name not in files and is_generated(p)]
     return changed + stale
 
 
+def differences(notebook_dir: Path, package_dir: Path) -> list[str]:
+    """Names of the package's files that differ from what the notebooks generate (empty when in sync)."""
+    return differing_files(render_package(notebook_dir), package_dir)
+
+
 def write_package(notebook_dir: Path, package_dir: Path) -> list[str]:
     """Regenerate the package; each file is written to a temporary file and renamed, so none is half-written."""
     files = render_package(notebook_dir)
-    changed = differences(notebook_dir, package_dir)
+    changed = differing_files(files, package_dir)
     for name in changed:
         target = package_dir / name
         if name not in files:  # a stale generated module
