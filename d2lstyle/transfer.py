@@ -120,7 +120,6 @@ def transfer(content_img: torch.Tensor, style_img: torch.Tensor, *, steps: int =
         start = torch.rand(content_img.shape, generator=torch.Generator().manual_seed(seed))
     else:
         raise ValueError(f"unknown init {init!r}: use 'content' or 'noise'")
-    torch.manual_seed(seed)
     start = start.to(objective.net.device)
     return synthesize(objective.parts, start, steps=steps, optimizer=optimizer, lr=lr, callback=callback).to(
         content_img.device)
