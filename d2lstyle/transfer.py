@@ -155,7 +155,7 @@ def lecture_recipe(loss_fn: Callable[[torch.Tensor], torch.Tensor], init: torch.
 
 # --- notebooks/06_faster.ipynb
 SCALES = (0.5, 1.0)
-COARSE_MIN_SIDE = 128  # relu5_1 sees a 16th of each side: smaller coarse levels teach it too little
+COARSE_MIN_SIDE = 64  # relu5_1 sees a 16th of each side: on smaller levels its maps are under 4x4
 
 
 def resize(img: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:

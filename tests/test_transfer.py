@@ -130,8 +130,8 @@ def test_ctrl_c_returns_the_best_image_so_far():
 
 def test_pyramid_sizes_halve_and_skip_levels_that_are_too_small():
     assert pyramid_sizes(300, 450, (0.5, 1)) == [(150, 225), (300, 450)]
-    assert pyramid_sizes(300, 450, (1, 0.25, 0.5)) == [(150, 225), (300, 450)]  # 75 px: too small for relu5_1
-    assert pyramid_sizes(200, 300, (0.5, 1)) == [(200, 300)]
+    assert pyramid_sizes(300, 450, (1, 0.125, 0.5)) == [(150, 225), (300, 450)]  # 38 px: too small for relu5_1
+    assert pyramid_sizes(100, 150, (0.5, 1)) == [(100, 150)]
     assert pyramid_sizes(200, 300, (1,)) == [(200, 300)]
 
 
