@@ -40,7 +40,7 @@ def bad_input_cases(tmp_path, content, style):
     taken = save_image(load_image(content), tmp_path / "taken.png")
     return {
         "missing file": ([str(tmp_path / "nope.png"), str(style)], "nope.png: no such file"),
-        "not an image": ([str(tmp_path / "text.jpg"), str(style)], "text.jpg: not a readable image"),
+        "not an image": ([str(tmp_path / "text.jpg"), str(style)], "text.jpg: not an image file"),
         "unknown layer": ([str(content), str(style), "--style-layers", "relu1_1,conv9_9"], "unknown layer conv9_9"),
         "too small": ([str(content), str(style), "--size", "16"], "VGG19 needs at least 32 pixels"),
         "existing output": ([str(content), str(style), "-o", str(taken)], "already exists: choose another name"),

@@ -68,7 +68,7 @@ def test_missing_and_broken_files_name_the_file(tmp_path):
     with pytest.raises(FileNotFoundError, match="nothere.png: no such file"):
         load_image(tmp_path / "nothere.png")
     (tmp_path / "notes.jpg").write_text("not a picture")
-    with pytest.raises(ValueError, match="notes.jpg: not a readable image"):
+    with pytest.raises(ValueError, match="notes.jpg: not an image file"):
         load_image(tmp_path / "notes.jpg")
 
 
