@@ -258,8 +258,12 @@ def check_output(job: Job, args: argparse.Namespace, content: torch.Tensor, inpu
     if out.exists() and any(p.exists() and out.samefile(p) for p in inputs):
         raise ValueError(f"{out}: the output would overwrite an input image: choose another name with -o")
     resume_from(job, args, tuple(content.shape[2:]))
+    record = checkpoint_files(out)[1]
     if out.exists() and not args.force and not job.done:
-        raise FileExistsError(f"{out}: already exists: choose another name with -o, or add --force to overwrite it")
+        fix = "add --resume to continue it" if record.exists() else "choose another name with -o"
+        raise FileExistsError(f"{out}: already exists: {fix}, or add --force to overwrite it")
+    if record.exists() and not args.resume:
+        say("note", f"{record}: this picture has a checkpoint: starting again (--resume would continue from it)")
 
 
 def preflight(jobs: list[Job], args: argparse.Namespace, failures: list[Outcome]) -> dict[Path, torch.Tensor]:
