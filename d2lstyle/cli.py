@@ -224,12 +224,16 @@ def resume_from(job: Job, args: argparse.Namespace, size: tuple[int, int]) -> No
     picture, record = checkpoint_files(job.output)
     if not (args.resume and record.exists()):
         return
-    saved = json.loads(record.read_text())
+    try:
+        saved = json.loads(record.read_text())
+        saved["step"] = int(saved["step"])
+    except (ValueError, KeyError, TypeError):
+        raise ValueError(f"{record}: damaged checkpoint: delete it (and {picture.name}) to start again") from None
     if saved.get("options") != options_of(job, args):
         differ = sorted(k for k, v in options_of(job, args).items() if saved.get("options", {}).get(k) != v)
         raise ValueError(f"{record}: made with other values of {', '.join(differ)}: give the same options, "
                          "or delete it to start again")
-    job.init, job.done = load_image(picture, size), int(saved["step"])
+    job.init, job.done = load_image(picture, size), saved["step"]
 
 
 def say(kind: str, message: object) -> None:

@@ -261,3 +261,13 @@ def test_a_process_killed_while_writing_leaves_no_partial_picture(tmp_path):
     assert target.read_bytes() == before  # the old picture, whole
     leftovers = [p for p in os.listdir(tmp_path) if p != "result.png"]
     assert len(leftovers) == 1 and leftovers[0].startswith(".result-") and leftovers[0].endswith(".part")
+
+
+def test_a_damaged_checkpoint_is_named_and_nothing_runs(folder, monkeypatch, capsys):
+    monkeypatch.setattr(cli, "vgg19", lambda *a, **k: pytest.fail("the network was built"))
+    save_image(torch.zeros(1, 3, 32, 36), folder / "out/r.checkpoint.png")
+    (folder / "out/r.checkpoint.json").write_text('{"step": ')  # cut short
+    status, _, err = run([folder / "photos/a.png", folder / "styles/s1.png", "-o", folder / "out/r.png",
+                          "--resume", *FAST], capsys)
+    assert status == 2 and err == (f"d2lstyle: error: {folder / 'out/r.checkpoint.json'}: damaged checkpoint: "
+                                   "delete it (and r.checkpoint.png) to start again\n")
