@@ -271,3 +271,30 @@ def test_a_damaged_checkpoint_is_named_and_nothing_runs(folder, monkeypatch, cap
                           "--resume", *FAST], capsys)
     assert status == 2 and err == (f"d2lstyle: error: {folder / 'out/r.checkpoint.json'}: damaged checkpoint: "
                                    "delete it (and r.checkpoint.png) to start again\n")
+
+
+@CONTRACT
+@pytest.mark.parametrize("fault", ["KeyboardInterrupt", "nan"])
+def test_synthesize_stopped_at_step_k_returns_the_best_image_so_far(fault, random_net, tiny_pair):
+    from d2lstyle.transfer import StoppedEarly, StyleObjective, synthesize
+
+    objective = StyleObjective(*tiny_pair, net=random_net, content_layers=["relu2_1"], style_layers=["relu1_1"])
+    totals = []
+
+    def loss(img):
+        parts = objective.parts(img)
+        if fault == "nan" and len(totals) == 4:
+            parts["style"] = parts["style"] * float("nan")
+        totals.append(sum(parts.values()).item())
+        return parts
+
+    def callback(step, img, losses):
+        if fault == "KeyboardInterrupt" and step == 4:
+            raise KeyboardInterrupt  # what Ctrl-C does to whatever runs at that moment
+
+    with pytest.warns(StoppedEarly):
+        result = synthesize(loss, tiny_pair[0], steps=50, callback=callback)
+    assert len(totals) == 5 if fault == "nan" else len(totals) == 4  # it stopped at once
+    finite = [t for t in totals if t == t]
+    assert torch.isfinite(result).all() and objective(result).item() == pytest.approx(min(finite), rel=1e-5)
+    assert min(finite) < totals[0]  # and the best is better than the start
