@@ -23,6 +23,7 @@ from .features import (
     VGG19Features,
     torchvision_state_dict,
     vgg19,
+    pass_flops,
 )
 from .losses import (
     content_loss,
@@ -33,8 +34,16 @@ from .losses import (
 )
 from .transfer import (
     make_optimizer,
+    StoppedEarly,
+    converged,
     synthesize,
     StyleObjective,
+    lecture_recipe,
+    resize,
+    scale_images,
+    pyramid_sizes,
+    start_image,
+    synthesize_level,
     transfer,
 )
 
@@ -55,13 +64,22 @@ __all__ = [
     'VGG19Features',
     'torchvision_state_dict',
     'vgg19',
+    'pass_flops',
     'content_loss',
     'gram',
     'style_loss',
     'relative_weights',
     'tv_loss',
     'make_optimizer',
+    'StoppedEarly',
+    'converged',
     'synthesize',
     'StyleObjective',
+    'lecture_recipe',
+    'resize',
+    'scale_images',
+    'pyramid_sizes',
+    'start_image',
+    'synthesize_level',
     'transfer',
 ]

@@ -30,13 +30,7 @@ from PIL import Image
 
 from d2lstyle.features import LAYERS, MIN_SIDE, vgg19
 from d2lstyle.images import ImageNotice, image_format, load_image, save_image
-from d2lstyle.transfer import CONTENT_LAYERS, STYLE_LAYERS, transfer
-
-try:
-    from d2lstyle.transfer import StoppedEarly
-except ImportError:  # TEMPORARY, until issue 3's synthesize (which warns StoppedEarly) is merged
-    class StoppedEarly(UserWarning):
-        pass
+from d2lstyle.transfer import CONTENT_LAYERS, STYLE_LAYERS, StoppedEarly, transfer
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 DEFAULT_CONTENT, DEFAULT_STYLE = DATA / "chelsea.png", DATA / "starry_night.jpg"
@@ -95,7 +89,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     loss.add_argument("--weights", choices=("caffe", "torchvision"), default="caffe",
                       help="VGG19 weights: caffe (original, offline) or torchvision (downloads once)")
     opt = p.add_argument_group("the optimisation")
-    opt.add_argument("--steps", type=positive_int, default=100, help="optimisation steps (100)")
+    opt.add_argument("--steps", type=positive_int, default=200,
+                     help="most optimisation steps per pyramid level; it stops sooner once the loss stalls (200)")
     opt.add_argument("--init", choices=("content", "noise"), default="content", help="starting image (content)")
     opt.add_argument("--optimizer", choices=("lbfgs", "adam"), default="lbfgs")
     opt.add_argument("--lr", type=finite_float, help="learning rate (Adam: 0.02, L-BFGS: 1)")
@@ -117,7 +112,7 @@ class Job:
     styles: list[Path]
     output: Path
     init: str | torch.Tensor = "content"  # or the image of a checkpoint, when resuming
-    done: int = 0  # steps done before (by the run that left the checkpoint)
+    done: int = 0  # steps at full size done before, by the run that left the checkpoint
 
     def __str__(self) -> str:
         return f"{self.content.name} in the style of {' + '.join(s.name for s in self.styles)}"
@@ -197,7 +192,7 @@ def build_jobs(args: argparse.Namespace, failures: list[Outcome]) -> list[Job]:
 
 
 def checkpoint_files(output: Path) -> tuple[Path, Path]:
-    """OUT.checkpoint.png (the picture so far, lossless) and OUT.checkpoint.json (the step it reached, options)."""
+    """OUT.checkpoint.png (the picture so far, lossless) and OUT.checkpoint.json (steps done, options)."""
     stem = output.with_suffix("")
     return stem.with_name(stem.name + ".checkpoint.png"), stem.with_name(stem.name + ".checkpoint.json")
 
@@ -209,13 +204,13 @@ def options_of(job: Job, args: argparse.Namespace) -> dict:
     return json.loads(json.dumps(options, default=str))
 
 
-def save_checkpoint(job: Job, args: argparse.Namespace, img: torch.Tensor, step: int) -> None:
-    """The picture and the step it reached, each file written whole (temporary file, then rename)."""
+def save_checkpoint(job: Job, args: argparse.Namespace, img: torch.Tensor, full_size_steps: int) -> None:
+    """The picture and the steps done at full size, each file written whole (temporary file, then rename)."""
     picture, record = checkpoint_files(job.output)
     save_image(img, picture)
     fd, tmp = tempfile.mkstemp(dir=record.parent, prefix=f".{record.name}-", suffix=".part")
     with os.fdopen(fd, "w") as f:
-        json.dump({"step": step, "steps": args.steps, "options": options_of(job, args)}, f, indent=1)
+        json.dump({"full_size_steps": full_size_steps, "steps": args.steps, "options": options_of(job, args)}, f)
     os.replace(tmp, record)
 
 
@@ -226,14 +221,14 @@ def resume_from(job: Job, args: argparse.Namespace, size: tuple[int, int]) -> No
         return
     try:
         saved = json.loads(record.read_text())
-        saved["step"] = int(saved["step"])
+        saved["full_size_steps"] = int(saved["full_size_steps"])
     except (ValueError, KeyError, TypeError):
         raise ValueError(f"{record}: damaged checkpoint: delete it (and {picture.name}) to start again") from None
     if saved.get("options") != options_of(job, args):
         differ = sorted(k for k, v in options_of(job, args).items() if saved.get("options", {}).get(k) != v)
         raise ValueError(f"{record}: made with other values of {', '.join(differ)}: give the same options, "
                          "or delete it to start again")
-    job.init, job.done = load_image(picture, size), saved["step"]
+    job.init, job.done = load_image(picture, size), saved["full_size_steps"]
 
 
 def say(kind: str, message: object) -> None:
@@ -306,22 +301,23 @@ class CtrlC:
             signal.signal(signal.SIGINT, self.previous)
 
 
-def optimise(job: Job, args: argparse.Namespace, net, images: dict, label: str) -> tuple[torch.Tensor, int, list]:
-    """Run the optimisation of one job: (best image, steps done in all, StoppedEarly warnings)."""
+def optimise(job: Job, args: argparse.Namespace, net, images: dict, label: str) -> tuple[torch.Tensor, dict, list]:
+    """Run one job's optimisation: (best image, {"all": steps of all levels, "full": steps at full size},
+    StoppedEarly warnings). With a checkpoint it goes on at full size for the full-size steps that are left."""
     from tqdm import tqdm
 
     content, styles = images[job.content], [images[s] for s in job.styles]
-    left, steps = max(args.steps - job.done, 0), {"done": job.done}
-    with tqdm(total=args.steps, initial=job.done, desc=label, unit="step", file=sys.stderr) as bar, \
-            warnings.catch_warnings(record=True) as caught:
+    count, left = {"all": 0, "full": job.done}, max(args.steps - job.done, 0)
+    with tqdm(desc=label, unit="step", file=sys.stderr) as bar, warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", StoppedEarly)
 
         def progress(step: int, img: torch.Tensor, losses: dict) -> None:
-            steps["done"] += 1
+            count["all"] += 1
+            count["full"] += img.shape[-2:] == content.shape[-2:]  # the pyramid's coarse levels are smaller
             bar.set_postfix({k: f"{v:.3g}" for k, v in losses.items()}, refresh=False)
             bar.update()
-            if args.checkpoint_every and steps["done"] % args.checkpoint_every == 0:
-                save_checkpoint(job, args, img, steps["done"])
+            if args.checkpoint_every and count["all"] % args.checkpoint_every == 0:
+                save_checkpoint(job, args, img, count["full"])
 
         result = job.init if left == 0 else transfer(
             content, styles[0] if len(styles) == 1 else styles, steps=left, optimizer=args.optimizer,
@@ -332,19 +328,19 @@ def optimise(job: Job, args: argparse.Namespace, net, images: dict, label: str) 
     for w in caught:
         if w not in stopped:
             warnings.showwarning(w.message, w.category, w.filename, w.lineno)
-    return result, steps["done"], stopped
+    return result, count, stopped
 
 
 def run_job(job: Job, args: argparse.Namespace, net, images: dict, label: str, ctrl_c: CtrlC) -> Outcome:
     """Make one picture and save it; after Ctrl-C or a numerical fault save the best image so far and say so."""
-    result, done, stopped = optimise(job, args, net, images, label)
+    result, count, stopped = optimise(job, args, net, images, label)
     out = save_image(result, job.output)
     picture, record = checkpoint_files(job.output)
     if ctrl_c.pressed:
-        save_checkpoint(job, args, result, done)
-        say("interrupted", f"at step {done} of {args.steps}: saved the best image so far to {out}; "
+        save_checkpoint(job, args, result, count["full"])
+        say("interrupted", f"after {count['all']} steps: saved the best image so far to {out}; "
             "to go on, run the same command with --resume")
-        return Outcome(job, "interrupted", f"stopped at step {done} of {args.steps}, best image so far saved")
+        return Outcome(job, "interrupted", f"after {count['all']} steps, best image so far saved")
     if stopped:
         say("warning", f"{out}: {stopped[0].message}; saved it")
         return Outcome(job, "stopped early", str(stopped[0].message))
