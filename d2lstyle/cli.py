@@ -214,11 +214,11 @@ def save_checkpoint(job: Job, args: argparse.Namespace, img: torch.Tensor, full_
     os.replace(tmp, record)
 
 
-def resume_from(job: Job, args: argparse.Namespace, size: tuple[int, int]) -> None:
-    """With --resume and a checkpoint of `job`'s output, start where it stopped; a mismatch is an error."""
+def resume_from(job: Job, args: argparse.Namespace, size: tuple[int, int]) -> bool:
+    """With --resume and a checkpoint of `job`'s output, start where it stopped (True); a mismatch is an error."""
     picture, record = checkpoint_files(job.output)
     if not (args.resume and record.exists()):
-        return
+        return False
     try:
         saved = json.loads(record.read_text())
         saved["full_size_steps"] = int(saved["full_size_steps"])
@@ -229,6 +229,7 @@ def resume_from(job: Job, args: argparse.Namespace, size: tuple[int, int]) -> No
         raise ValueError(f"{record}: made with other values of {', '.join(differ)}: give the same options, "
                          "or delete it to start again")
     job.init, job.done = load_image(picture, size), saved["full_size_steps"]
+    return True
 
 
 def say(kind: str, message: object) -> None:
@@ -256,9 +257,9 @@ def check_output(job: Job, args: argparse.Namespace, content: torch.Tensor, inpu
     out = job.output
     if out.exists() and any(p.exists() and out.samefile(p) for p in inputs):
         raise ValueError(f"{out}: the output would overwrite an input image: choose another name with -o")
-    resume_from(job, args, tuple(content.shape[2:]))
+    resuming = resume_from(job, args, tuple(content.shape[2:]))
     record = checkpoint_files(out)[1]
-    if out.exists() and not args.force and not job.done:
+    if out.exists() and not args.force and not resuming:
         fix = "add --resume to continue it" if record.exists() else "choose another name with -o"
         raise FileExistsError(f"{out}: already exists: {fix}, or add --force to overwrite it")
     if record.exists() and not args.resume:

@@ -289,3 +289,15 @@ def test_synthesize_stopped_at_step_k_returns_the_best_image_so_far(fault, rando
     finite = [t for t in totals if t == t]
     assert torch.isfinite(result).all() and objective(result).item() == pytest.approx(min(finite), rel=1e-5)
     assert min(finite) < totals[0]  # and the best is better than the start
+
+
+def test_resume_from_a_checkpoint_of_the_coarse_level_runs_every_full_size_step(folder, use_net, capsys):
+    net = use_net()
+    argv = [folder / "photos/a.png", folder / "styles/s1.png", "-o", folder / "out/r.png", *FAST]
+    args = cli.parse_args([str(a) for a in argv])
+    job = cli.build_jobs(args, [])[0]
+    save_image(torch.zeros(1, 3, 16, 18), job.output)  # what the interrupted run saved
+    cli.save_checkpoint(job, args, torch.full((1, 3, 16, 18), 0.5), 0)  # half size: the pyramid's coarse level
+    status, out, _ = run([*argv, "--resume"], capsys)
+    assert status == 0 and net.calls == 2 + 2  # the targets, then both steps at full size
+    assert os.listdir(folder / "out") == ["r.png"] and load_image(job.output).shape == (1, 3, 32, 36)
