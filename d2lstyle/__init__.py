@@ -4,6 +4,7 @@
 
 from .images import (
     load_image,
+    ImageNotice,
     to_uint8,
     image_format,
     save_image,
@@ -48,6 +49,7 @@ from .transfer import (
 
 __all__ = [
     'load_image',
+    'ImageNotice',
     'to_uint8',
     'image_format',
     'save_image',

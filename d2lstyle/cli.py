@@ -1,23 +1,41 @@
-"""Command line: `python -m d2lstyle CONTENT STYLE -o OUT.png`. Hand-written (not generated from a notebook).
+"""Command line: `python -m d2lstyle`. Hand-written (not generated from a notebook).
 
-With no arguments it paints the default content image (the cat) in the default style (Starry Night).
-Every problem with the user's input is reported in one line, before any optimisation starts, with exit status 2.
+    python -m d2lstyle                                    the cat in the style of Starry Night
+    python -m d2lstyle CONTENT STYLE -o OUT.png           one picture
+    python -m d2lstyle photos/ 'trip/*.jpg' a.png --style starry.jpg --style waves.jpg -o results/
+                                                          every content image in every style, then a summary
+
+A problem with the whole command (an option, the output folder, the weights) stops it before any optimisation,
+with one line and exit status 2. A bad image fails only the pictures that need it: the others are made, and a
+summary at the end lists each failure with its reason. Exit status: 0 when every picture was made, 2 when some
+input was bad, 1 when a run stopped early on a numerical fault, 130 on Ctrl-C (the best image so far is saved).
 """
 
 from __future__ import annotations
 
 import argparse
+import glob
+import json
+import os
+import signal
 import sys
+import tempfile
+import threading
+import warnings
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
+from PIL import Image
 
 from d2lstyle.features import LAYERS, MIN_SIDE, vgg19
-from d2lstyle.images import image_format, load_image, save_image
-from d2lstyle.transfer import CONTENT_LAYERS, STYLE_LAYERS, transfer
+from d2lstyle.images import ImageNotice, image_format, load_image, save_image
+from d2lstyle.transfer import CONTENT_LAYERS, STYLE_LAYERS, StoppedEarly, transfer
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 DEFAULT_CONTENT, DEFAULT_STYLE = DATA / "chelsea.png", DATA / "starry_night.jpg"
+# options that do not change the picture: a checkpoint made with other values of these can still be resumed
+NOT_IN_CHECKPOINT = {"inputs", "styles", "output", "force", "resume", "checkpoint_every", "device", "steps"}
 
 
 def layer_list(text: str) -> list[str]:
@@ -35,6 +53,16 @@ def positive_int(text: str) -> int:
     return int(text)
 
 
+def finite_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if value != value or value in (float("inf"), float("-inf")):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number")
+    return value
+
+
 class Parser(argparse.ArgumentParser):
     def error(self, message: str):
         """One line, without the usage text, like every other error of this command."""
@@ -42,72 +70,345 @@ class Parser(argparse.ArgumentParser):
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    p = Parser(prog="d2lstyle", description="Paint CONTENT in the style of STYLE "
-                                "(Gatys et al. 2016). With no arguments: the cat in the style of Starry Night.")
-    p.add_argument("content", nargs="?", type=Path, default=DEFAULT_CONTENT, help="content image (default: the cat)")
-    p.add_argument("style", nargs="?", type=Path, default=DEFAULT_STYLE, help="style image (default: Starry Night)")
-    p.add_argument("-o", "--output", type=Path, help="output image (default: CONTENT_STYLE.png here)")
-    p.add_argument("--size", type=positive_int, default=256, help="shorter side of the result in pixels (256)")
-    p.add_argument("--steps", type=positive_int, default=200,
-                   help="most optimisation steps per pyramid level; it stops sooner once the loss stalls (200)")
-    p.add_argument("--content-weight", type=float, default=1.0)
-    p.add_argument("--style-weight", type=float, default=2.0)
-    p.add_argument("--tv-weight", type=float, default=1.0)
-    p.add_argument("--content-layers", type=layer_list, default=list(CONTENT_LAYERS), help="comma-separated names")
-    p.add_argument("--style-layers", type=layer_list, default=list(STYLE_LAYERS), help="comma-separated names")
-    p.add_argument("--init", choices=("content", "noise"), default="content", help="starting image (content)")
-    p.add_argument("--optimizer", choices=("lbfgs", "adam"), default="lbfgs")
-    p.add_argument("--lr", type=float, help="learning rate (Adam: 0.02, L-BFGS: 1)")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--weights", choices=("caffe", "torchvision"), default="caffe",
-                   help="VGG19 weights: caffe (original, offline) or torchvision (downloads once)")
-    p.add_argument("--device", help="cpu, cuda, ... (default: the GPU when there is one)")
-    p.add_argument("--force", action="store_true", help="overwrite OUTPUT if it exists")
+    p = Parser(prog="d2lstyle", description="Paint CONTENT in the style of STYLE (Gatys et al. 2016). With no "
+               "arguments: the cat in the style of Starry Night. `d2lstyle CONTENT STYLE` also works.")
+    io = p.add_argument_group("images")
+    io.add_argument("inputs", nargs="*", type=Path, metavar="CONTENT",
+                    help="content images, folders of images or quoted globs (default: the cat)")
+    io.add_argument("-s", "--style", dest="styles", action="append", type=Path, metavar="STYLE",
+                    help="style image, folder or glob; repeat for several (default: Starry Night)")
+    io.add_argument("-o", "--output", type=Path, help="the output image for one picture, a folder for several "
+                    "(named CONTENT_STYLE.png; default: the current folder)")
+    io.add_argument("--size", type=positive_int, default=256, help="shorter side of the result in pixels (256)")
+    loss = p.add_argument_group("the objective")
+    loss.add_argument("--content-weight", type=finite_float, default=1.0)
+    loss.add_argument("--style-weight", type=finite_float, default=2.0)
+    loss.add_argument("--tv-weight", type=finite_float, default=1.0)
+    loss.add_argument("--content-layers", type=layer_list, default=list(CONTENT_LAYERS), help="comma-separated")
+    loss.add_argument("--style-layers", type=layer_list, default=list(STYLE_LAYERS), help="comma-separated")
+    loss.add_argument("--weights", choices=("caffe", "torchvision"), default="caffe",
+                      help="VGG19 weights: caffe (original, offline) or torchvision (downloads once)")
+    opt = p.add_argument_group("the optimisation")
+    opt.add_argument("--steps", type=positive_int, default=200,
+                     help="most optimisation steps per pyramid level; it stops sooner once the loss stalls (200)")
+    opt.add_argument("--init", choices=("content", "noise"), default="content", help="starting image (content)")
+    opt.add_argument("--optimizer", choices=("lbfgs", "adam"), default="lbfgs")
+    opt.add_argument("--lr", type=finite_float, help="learning rate (Adam: 0.02, L-BFGS: 1)")
+    opt.add_argument("--seed", type=int, default=0)
+    opt.add_argument("--device", help="cpu, cuda, ... (default: the GPU when there is one)")
+    run = p.add_argument_group("files and interruptions")
+    run.add_argument("--force", action="store_true", help="overwrite outputs that exist")
+    run.add_argument("--checkpoint-every", type=positive_int, metavar="N",
+                     help="every N steps save the picture so far as OUT.checkpoint.png (and .json)")
+    run.add_argument("--resume", action="store_true", help="continue from OUT.checkpoint.png where there is one")
     return p.parse_args(argv)
 
 
-def output_path(args: argparse.Namespace) -> Path:
-    """The output path, checked before any work: a known format, a writable folder, no file of the user's lost."""
-    out = args.output or Path(f"{args.content.stem}_{args.style.stem}.png")
-    image_format(out)
-    if any(out.exists() and p.exists() and out.samefile(p) for p in (args.content, args.style)):
+@dataclass
+class Job:
+    """One picture to make: a content image, its style image(s) and where the result goes."""
+
+    content: Path
+    styles: list[Path]
+    output: Path
+    init: str | torch.Tensor = "content"  # or the image of a checkpoint, when resuming
+    done: int = 0  # steps at full size done before, by the run that left the checkpoint
+
+    def __str__(self) -> str:
+        return f"{self.content.name} in the style of {' + '.join(s.name for s in self.styles)}"
+
+
+@dataclass
+class Outcome:
+    job: Job | None
+    status: str  # one of STATUSES
+    reason: str = ""
+
+
+def expand(item: Path) -> tuple[list[Path], str]:
+    """The image files an argument names (a file, a folder, a glob), and why there are none when there are none."""
+    if item.is_dir():
+        known = Image.registered_extensions()
+        found = sorted(p for p in item.iterdir() if p.suffix.lower() in known and not p.name.startswith(".")
+                       and p.is_file() and not p.name.endswith(".checkpoint.png"))
+        return found, f"{item}: no image files in this folder"
+    if not item.exists() and glob.has_magic(str(item)):
+        return [Path(p) for p in sorted(glob.glob(str(item)))], f"{item}: no file matches this pattern"
+    return [item], ""  # a file, or a path that does not exist: load_image says what is wrong
+
+
+def gather(items: list[Path], failures: list[Outcome]) -> list[Path]:
+    """The image files of all `items`, each once, in order; an item that names none is added to `failures`."""
+    files, seen = [], set()
+    for item in items:
+        found, why_none = expand(item)
+        if not found:
+            failures.append(Outcome(None, "failed", why_none))
+            say("error", why_none)
+        for path in found:
+            if path.resolve() not in seen:
+                seen.add(path.resolve())
+                files.append(path)
+    return files
+
+
+def contents_and_styles(args: argparse.Namespace) -> tuple[list[Path], list[Path]]:
+    """The content and style arguments; without --style, `CONTENT STYLE` is read as it always was."""
+    if args.styles is not None:
+        return args.inputs or [DEFAULT_CONTENT], args.styles
+    if len(args.inputs) > 2:
+        raise ValueError("several content images: give the style images with --style")
+    return args.inputs[:1] or [DEFAULT_CONTENT], args.inputs[1:] or [DEFAULT_STYLE]
+
+
+def output_names(args: argparse.Namespace, pairs: list[tuple[Path, list[Path]]]) -> list[Path]:
+    """-o FILE for one picture; for several, FOLDER/CONTENT_STYLE.png (-o FOLDER or here), never the same twice."""
+    if len(pairs) == 1 and args.output is not None and not args.output.is_dir():
+        return [args.output]
+    folder = args.output or Path(".")
+    if not folder.is_dir():
+        what = "no such folder: create it first" if not folder.suffix else "names a file: give a folder with -o"
+        raise FileNotFoundError(f"{folder}: {what} (there are {len(pairs)} pictures to make)")
+    names, taken = [], set()
+    for content, styles in pairs:
+        stem = "_".join([content.stem] + [s.stem for s in styles])
+        name, n = f"{stem}.png", 1
+        while name in taken:  # two contents or styles with the same name from different folders
+            n += 1
+            name = f"{stem}-{n}.png"
+        taken.add(name)
+        names.append(folder / name)
+    return names
+
+
+def build_jobs(args: argparse.Namespace, failures: list[Outcome]) -> list[Job]:
+    """Every content image in every style, with its output path; inputs that name no file go to `failures`."""
+    content_items, style_items = contents_and_styles(args)
+    contents, styles = gather(content_items, failures), gather(style_items, failures)
+    pairs = [(content, [style]) for content in contents for style in styles]
+    if not pairs:
+        return []
+    return [Job(c, s, out, args.init) for (c, s), out in zip(pairs, output_names(args, pairs), strict=True)]
+
+
+def checkpoint_files(output: Path) -> tuple[Path, Path]:
+    """OUT.checkpoint.png (the picture so far, lossless) and OUT.checkpoint.json (steps done, options)."""
+    stem = output.with_suffix("")
+    return stem.with_name(stem.name + ".checkpoint.png"), stem.with_name(stem.name + ".checkpoint.json")
+
+
+def options_of(job: Job, args: argparse.Namespace) -> dict:
+    """What the picture depends on, as JSON values: a checkpoint is resumed only with the same."""
+    options = {k: v for k, v in vars(args).items() if k not in NOT_IN_CHECKPOINT}
+    options.update(content=job.content.resolve(), styles=[s.resolve() for s in job.styles])
+    return json.loads(json.dumps(options, default=str))
+
+
+def save_checkpoint(job: Job, args: argparse.Namespace, img: torch.Tensor, full_size_steps: int) -> None:
+    """The picture and the steps done at full size, each file written whole (temporary file, then rename)."""
+    picture, record = checkpoint_files(job.output)
+    save_image(img, picture)
+    fd, tmp = tempfile.mkstemp(dir=record.parent, prefix=f".{record.name}-", suffix=".part")
+    with os.fdopen(fd, "w") as f:
+        json.dump({"full_size_steps": full_size_steps, "steps": args.steps, "options": options_of(job, args)}, f)
+    os.replace(tmp, record)
+
+
+def resume_from(job: Job, args: argparse.Namespace, size: tuple[int, int]) -> bool:
+    """With --resume and a checkpoint of `job`'s output, start where it stopped (True); a mismatch is an error."""
+    picture, record = checkpoint_files(job.output)
+    if not (args.resume and record.exists()):
+        return False
+    try:
+        saved = json.loads(record.read_text())
+        saved["full_size_steps"] = int(saved["full_size_steps"])
+    except (ValueError, KeyError, TypeError):
+        raise ValueError(f"{record}: damaged checkpoint: delete it (and {picture.name}) to start again") from None
+    if saved.get("options") != options_of(job, args):
+        differ = sorted(k for k, v in options_of(job, args).items() if saved.get("options", {}).get(k) != v)
+        raise ValueError(f"{record}: made with other values of {', '.join(differ)}: give the same options, "
+                         "or delete it to start again")
+    job.init, job.done = load_image(picture, size), saved["full_size_steps"]
+    return True
+
+
+def say(kind: str, message: object) -> None:
+    print(f"d2lstyle: {kind}: {message}", file=sys.stderr)
+
+
+def load_inputs(jobs: list[Job], size: int) -> dict[Path, torch.Tensor | Exception]:
+    """Each input image loaded once; a file that cannot be used maps to its error, said here once."""
+    loaded = {}
+    for path in dict.fromkeys(p for job in jobs for p in (job.content, *job.styles)):
+        with warnings.catch_warnings(record=True) as notices:
+            warnings.simplefilter("always", ImageNotice)
+            try:
+                loaded[path] = load_image(path, size)
+            except (OSError, ValueError) as err:
+                loaded[path] = err
+                say("error", err)
+        for notice in notices:
+            say("note", notice.message)
+    return loaded
+
+
+def check_output(job: Job, args: argparse.Namespace, content: torch.Tensor, inputs: list[Path]) -> None:
+    """What can be checked about one job's output before any optimisation; raises with the reason."""
+    out = job.output
+    if out.exists() and any(p.exists() and out.samefile(p) for p in inputs):
         raise ValueError(f"{out}: the output would overwrite an input image: choose another name with -o")
-    if out.exists() and not args.force:
-        raise FileExistsError(f"{out}: already exists: choose another name with -o, or add --force to overwrite it")
-    return out
+    resuming = resume_from(job, args, tuple(content.shape[2:]))
+    record = checkpoint_files(out)[1]
+    if out.exists() and not args.force and not resuming:
+        fix = "add --resume to continue it" if record.exists() else "choose another name with -o"
+        raise FileExistsError(f"{out}: already exists: {fix}, or add --force to overwrite it")
+    if record.exists() and not args.resume:
+        say("note", f"{record}: this picture has a checkpoint: starting again (--resume would continue from it)")
 
 
-def run(args: argparse.Namespace) -> Path:
+def preflight(jobs: list[Job], args: argparse.Namespace, failures: list[Outcome]) -> dict[Path, torch.Tensor]:
+    """Load every image once and check every job; the jobs that cannot run move from `jobs` to `failures`."""
+    images = load_inputs(jobs, args.size)
+    for job in list(jobs):
+        needed = [images[p] for p in (job.content, *job.styles)]
+        reason = next((str(x) for x in needed if isinstance(x, Exception)), "")
+        if not reason:
+            try:
+                check_output(job, args, images[job.content], list(images))
+            except (OSError, ValueError) as err:
+                reason = str(err)
+                say("error", err)
+        if reason:
+            failures.append(Outcome(job, "failed", reason))
+            jobs.remove(job)
+    return images
+
+
+class CtrlC:
+    """Notes that Ctrl-C was pressed, then raises KeyboardInterrupt as usual (`transfer` turns it into a warning)."""
+
+    def __enter__(self) -> CtrlC:
+        self.pressed, self.previous = False, None
+        if threading.current_thread() is threading.main_thread():
+            self.previous = signal.signal(signal.SIGINT, self.handle)
+        return self
+
+    def handle(self, signum, frame):
+        self.pressed = True
+        raise KeyboardInterrupt
+
+    def __exit__(self, *exc) -> None:
+        if self.previous is not None:
+            signal.signal(signal.SIGINT, self.previous)
+
+
+def optimise(job: Job, args: argparse.Namespace, net, images: dict, label: str) -> tuple[torch.Tensor, dict, list]:
+    """Run one job's optimisation: (best image, {"all": steps of all levels, "full": steps at full size},
+    StoppedEarly warnings). With a checkpoint it goes on at full size for the full-size steps that are left."""
     from tqdm import tqdm
 
-    out = output_path(args)
-    if args.size < MIN_SIDE:
-        raise ValueError(f"--size {args.size} is too small: VGG19 needs at least {MIN_SIDE} pixels on each side")
-    content = load_image(args.content, args.size)
-    style = load_image(args.style, args.size)
-    net = vgg19(args.weights, device=args.device)
-    with tqdm(desc="stylizing", unit="step", file=sys.stderr) as bar:  # no total: it stops when the loss stalls
+    content, styles = images[job.content], [images[s] for s in job.styles]
+    count, left = {"all": 0, "full": job.done}, max(args.steps - job.done, 0)
+    with tqdm(desc=label, unit="step", file=sys.stderr) as bar, warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", StoppedEarly)
+
         def progress(step: int, img: torch.Tensor, losses: dict) -> None:
+            count["all"] += 1
+            count["full"] += img.shape[-2:] == content.shape[-2:]  # the pyramid's coarse levels are smaller
             bar.set_postfix({k: f"{v:.3g}" for k, v in losses.items()}, refresh=False)
             bar.update()
+            if args.checkpoint_every and count["all"] % args.checkpoint_every == 0:
+                save_checkpoint(job, args, img, count["full"])
 
-        result = transfer(content, style, steps=args.steps, optimizer=args.optimizer, init=args.init,
-                          seed=args.seed, lr=args.lr, callback=progress, net=net,
-                          content_layers=args.content_layers, style_layers=args.style_layers,
-                          content_weight=args.content_weight, style_weight=args.style_weight,
-                          tv_weight=args.tv_weight)
-    return save_image(result, out)
+        result = job.init if left == 0 else transfer(
+            content, styles[0] if len(styles) == 1 else styles, steps=left, optimizer=args.optimizer,
+            init=job.init, seed=args.seed, lr=args.lr, callback=progress, net=net,
+            content_layers=args.content_layers, style_layers=args.style_layers,
+            content_weight=args.content_weight, style_weight=args.style_weight, tv_weight=args.tv_weight)
+    stopped = [w for w in caught if issubclass(w.category, StoppedEarly)]
+    for w in caught:
+        if w not in stopped:
+            warnings.showwarning(w.message, w.category, w.filename, w.lineno)
+    return result, count, stopped
+
+
+def run_job(job: Job, args: argparse.Namespace, net, images: dict, label: str, ctrl_c: CtrlC) -> Outcome:
+    """Make one picture and save it; after Ctrl-C or a numerical fault save the best image so far and say so."""
+    result, count, stopped = optimise(job, args, net, images, label)
+    out = save_image(result, job.output)
+    picture, record = checkpoint_files(job.output)
+    if ctrl_c.pressed:
+        save_checkpoint(job, args, result, count["full"])
+        say("interrupted", f"after {count['all']} steps: saved the best image so far to {out}; "
+            "to go on, run the same command with --resume")
+        return Outcome(job, "interrupted", f"after {count['all']} steps, best image so far saved")
+    if stopped:
+        say("warning", f"{out}: {stopped[0].message}; saved it")
+        return Outcome(job, "stopped early", str(stopped[0].message))
+    picture.unlink(missing_ok=True)
+    record.unlink(missing_ok=True)
+    print(f"saved {out.resolve()}")
+    return Outcome(job, "done")
+
+
+STATUSES = ("done", "stopped early", "interrupted", "not started", "failed")
+
+
+def summary(outcomes: list[Outcome]) -> str:
+    """One line of counts, then one line per picture: what was made where, or why not."""
+    counts = [f"{n} {status}" for status in STATUSES if (n := sum(o.status == status for o in outcomes))]
+    lines = ["summary: " + ", ".join(counts)]
+    for o in sorted(outcomes, key=lambda o: STATUSES.index(o.status)):
+        what = f"{o.job}" + (f" -> {o.job.output}" if o.status != "failed" else "") if o.job else ""
+        lines.append(f"  {o.status:14}{what}{': ' if what and o.reason else ''}{o.reason}")
+    return "\n".join(lines)
+
+
+def exit_status(outcomes: list[Outcome]) -> int:
+    statuses = {o.status for o in outcomes}
+    return 130 if "interrupted" in statuses else 2 if "failed" in statuses else 1 if "stopped early" in statuses else 0
+
+
+def run_batch(args: argparse.Namespace) -> int:
+    """Check everything, make every picture that can be made, and return the exit status."""
+    if args.size < MIN_SIDE:
+        raise ValueError(f"--size {args.size} is too small: VGG19 needs at least {MIN_SIDE} pixels on each side")
+    failures: list[Outcome] = []
+    jobs = build_jobs(args, failures)
+    for job in jobs:
+        image_format(job.output)  # a known format, in a folder that exists and is writable: before any work
+    total = len(jobs) + len(failures)
+    images = preflight(jobs, args, failures)
+    outcomes = list(failures)
+    if jobs:
+        net = vgg19(args.weights, device=args.device)
+        with CtrlC() as ctrl_c:
+            for i, job in enumerate(jobs):
+                label = "stylizing" if total == 1 else f"{i + 1}/{len(jobs)} {job.output.name}"
+                try:
+                    outcome = run_job(job, args, net, images, label, ctrl_c)
+                except KeyboardInterrupt:  # outside the optimisation: nothing of this picture was saved
+                    say("interrupted", f"nothing was saved for {job}")
+                    outcome = Outcome(job, "interrupted", "nothing saved")
+                except (OSError, ValueError, RuntimeError) as err:  # e.g. out of memory: the next may fit
+                    say("error", f"{job}: {err}")
+                    outcome = Outcome(job, "failed", str(err))
+                outcomes.append(outcome)
+                if outcome.status == "interrupted":
+                    outcomes += [Outcome(j, "not started") for j in jobs[i + 1:]]
+                    break
+    if total > 1:
+        print(summary(outcomes))
+    return exit_status(outcomes)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     try:
-        out = run(args)
+        return run_batch(args)
     except (OSError, ValueError, RuntimeError) as err:
-        print(f"d2lstyle: error: {err}", file=sys.stderr)
+        say("error", err)
         return 2
     except KeyboardInterrupt:
         print("d2lstyle: interrupted, nothing was written", file=sys.stderr)
         return 130
-    print(f"saved {out.resolve()}")
-    return 0

