@@ -32,7 +32,8 @@ def check_size(img: torch.Tensor, max_size: int) -> None:
     h, w = img.shape[-2:]
     if max(h, w) > max_size:
         raise ValueError(f"the image would be {h}x{w} pixels, over the limit of {max_size} on its longer side "
-                         "(memory and time grow with the pixel count): use a smaller size, or raise max_size")
+                         "(memory and time grow with the pixel count): use a smaller size, or raise the limit "
+                         "(max_size, --max-size)")
 
 
 # --- notebooks/07_controls.ipynb
