@@ -112,6 +112,14 @@ def add_control_options(p: argparse.ArgumentParser) -> None:
                    help="refuse results whose longer side is over this many pixels (2048)")
 
 
+def checked(option: str, check, *values) -> None:
+    """Run one of the checks that Python callers get too; its error is named by the option."""
+    try:
+        check(*values)
+    except ValueError as err:
+        raise ValueError(f"{option}: {err}") from None
+
+
 def control_options(args: argparse.Namespace, content: torch.Tensor) -> dict:
     """controlled_transfer's keyword arguments from the control options, all checked before any work."""
     n_styles = len(args.style)
@@ -120,8 +128,8 @@ def control_options(args: argparse.Namespace, content: torch.Tensor) -> dict:
     if args.style_weights is not None and args.mask is not None:
         raise ValueError("--style-weights and --mask do not go together (the mask places the styles): drop one")
     if args.style_weights is not None:
-        blend_weights(args.style_weights, n_styles)
-    check_layer_weights(args.style_layer_weights, args.style_layers)
+        checked("--style-weights", blend_weights, args.style_weights, n_styles)
+    checked("--style-layer-weights", check_layer_weights, args.style_layer_weights, args.style_layers)
     masks = None if args.mask is None else mask_from_image(load_image(args.mask, tuple(content.shape[-2:])), n_styles)
     return dict(style_blend=args.style_weights, masks=masks, preserve_color=args.preserve_color,
                 style_scale=args.style_scale, style_layer_weights=args.style_layer_weights,
