@@ -22,6 +22,7 @@ from .features import (
     VGG19Features,
     torchvision_state_dict,
     vgg19,
+    pass_flops,
 )
 from .losses import (
     content_loss,
@@ -32,8 +33,16 @@ from .losses import (
 )
 from .transfer import (
     make_optimizer,
+    StoppedEarly,
+    converged,
     synthesize,
     StyleObjective,
+    lecture_recipe,
+    resize,
+    scale_images,
+    pyramid_sizes,
+    start_image,
+    synthesize_level,
     transfer,
 )
 from .controls import (
@@ -74,14 +83,23 @@ __all__ = [
     'VGG19Features',
     'torchvision_state_dict',
     'vgg19',
+    'pass_flops',
     'content_loss',
     'gram',
     'style_loss',
     'relative_weights',
     'tv_loss',
     'make_optimizer',
+    'StoppedEarly',
+    'converged',
     'synthesize',
     'StyleObjective',
+    'lecture_recipe',
+    'resize',
+    'scale_images',
+    'pyramid_sizes',
+    'start_image',
+    'synthesize_level',
     'transfer',
     'scale_style',
     'check_size',

@@ -76,7 +76,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                    help="style image (default: Starry Night); several are combined with --style-weights or --mask")
     p.add_argument("-o", "--output", type=Path, help="output image (default: CONTENT_STYLE.png here)")
     p.add_argument("--size", type=positive_int, default=256, help="shorter side of the result in pixels (256)")
-    p.add_argument("--steps", type=positive_int, default=100, help="optimisation steps (100)")
+    p.add_argument("--steps", type=positive_int, default=200,
+                   help="most optimisation steps per pyramid level; it stops sooner once the loss stalls (200)")
     p.add_argument("--content-weight", type=float, default=1.0)
     p.add_argument("--style-weight", type=float, default=2.0)
     p.add_argument("--tv-weight", type=float, default=1.0)
@@ -175,7 +176,7 @@ def run(args: argparse.Namespace) -> Path:
     styles = [load_image(path) for path in args.style]  # controlled_transfer resizes them (--style-scale)
     controls = control_options(args, content)
     net = vgg19(args.weights, device=args.device)
-    with tqdm(total=args.steps, desc="stylizing", unit="step", file=sys.stderr) as bar:
+    with tqdm(desc="stylizing", unit="step", file=sys.stderr) as bar:  # no total: it stops when the loss stalls
         def progress(step: int, img: torch.Tensor, losses: dict) -> None:
             bar.set_postfix({k: f"{v:.3g}" for k, v in losses.items()}, refresh=False)
             bar.update()

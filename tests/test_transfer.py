@@ -1,8 +1,15 @@
+import importlib
+
 import pytest
 import torch
 
-from d2lstyle import StyleObjective, load_image, synthesize, transfer
+from d2lstyle import StyleObjective, lecture_recipe, load_image, pass_flops, synthesize, transfer
 from d2lstyle.cli import DEFAULT_CONTENT, DEFAULT_STYLE
+from d2lstyle.transfer import StoppedEarly, converged, pyramid_sizes
+
+from .conftest import smooth_image
+
+TRANSFER = importlib.import_module("d2lstyle.transfer")  # the module: d2lstyle.transfer is the function
 
 
 def test_objective_parts_sum_to_the_total(random_net, tiny_pair):
@@ -58,7 +65,7 @@ def test_synthesize_returns_the_best_image_and_stops_on_nan():
         value = ((img - target) ** 2).mean()
         return value * float("nan") if len(calls) > 5 else value
 
-    with pytest.warns(UserWarning, match="the loss became nan"):
+    with pytest.warns(StoppedEarly, match="the loss became nan"):
         result = synthesize(loss, torch.zeros(1, 3, 4, 4), steps=20, optimizer="adam", lr=0.05)
     assert len(calls) == 6
     assert torch.isfinite(result).all() and ((result - target) ** 2).mean() < ((0 - target) ** 2).mean()
@@ -67,7 +74,7 @@ def test_synthesize_returns_the_best_image_and_stops_on_nan():
 def test_unknown_optimizer_and_init_are_refused(random_net, tiny_pair):
     with pytest.raises(ValueError, match="unknown optimizer 'sgd'"):
         transfer(*tiny_pair, steps=1, optimizer="sgd", net=random_net)
-    with pytest.raises(ValueError, match="unknown init 'style'"):
+    with pytest.raises(ValueError, match="unknown init 'style': use 'content', 'noise' or an image tensor"):
         transfer(*tiny_pair, steps=1, init="style", net=random_net)
 
 
@@ -81,3 +88,124 @@ def test_end_to_end_with_the_real_weights_and_images(real_net):
     assert after["style"] < before["style"] / 3  # it took on the style ...
     stretched_style = load_image(DEFAULT_STYLE, size=tuple(content.shape[-2:]))
     assert after["content"] < objective.parts(stretched_style)["content"] / 2  # ... and kept the content
+
+
+def quadratic(target):
+    return lambda img: ((img - target) ** 2).mean()
+
+
+def test_converged_compares_the_loss_patience_steps_ago():
+    assert not converged([10, 9, 8.99], tol=0.01, patience=2)  # fell by 10 % over two steps
+    assert converged([10, 9, 8.99, 8.985], tol=0.01, patience=2)  # 0.1 % over the last two
+    assert not converged([10, 10, 10], tol=0, patience=1)  # tol=0: never
+    assert not converged([10], tol=0.5, patience=1)  # too short to tell
+
+
+def test_synthesize_stops_once_the_loss_stalls():
+    target, calls = torch.full((1, 3, 8, 8), 0.3), []
+
+    def loss(img):
+        calls.append(1)
+        return quadratic(target)(img)
+
+    synthesize(loss, torch.zeros(1, 3, 8, 8), steps=200, tol=1e-3, patience=5)
+    assert 5 < len(calls) < 200
+
+
+def test_ctrl_c_returns_the_best_image_so_far():
+    target = torch.full((1, 3, 8, 8), 0.3)
+    seen = []
+
+    def interrupt(step, img, losses):
+        seen.append(step)
+        if step == 3:
+            raise KeyboardInterrupt
+
+    with pytest.warns(StoppedEarly, match="interrupted at step 3"):
+        result = synthesize(quadratic(target), torch.zeros(1, 3, 8, 8), steps=50, optimizer="adam", lr=0.01,
+                            callback=interrupt)
+    assert seen == [1, 2, 3]
+    assert quadratic(target)(result) < quadratic(target)(torch.zeros(1, 3, 8, 8))
+
+
+def test_pyramid_sizes_halve_and_skip_levels_that_are_too_small():
+    assert pyramid_sizes(300, 450, (0.5, 1)) == [(150, 225), (300, 450)]
+    assert pyramid_sizes(300, 450, (1, 0.25, 0.5)) == [(150, 225), (300, 450)]  # 75 px: too small for relu5_1
+    assert pyramid_sizes(200, 300, (0.5, 1)) == [(200, 300)]
+    assert pyramid_sizes(200, 300, (1,)) == [(200, 300)]
+
+
+def test_transfer_goes_coarse_to_fine_numbering_steps_across_levels(random_net, monkeypatch):
+    monkeypatch.setattr(TRANSFER, "COARSE_MIN_SIDE", 32)
+    content, style = smooth_image(64, 80, seed=1), smooth_image(72, 96, seed=2)
+    built, seen = [], []
+
+    def objective(content_img, style_img, **options):
+        built.append((tuple(content_img.shape[-2:]), tuple(style_img.shape[-2:])))
+        return StyleObjective(content_img, style_img, **options)
+
+    result = transfer(content, style, steps=3, tol=0, net=random_net, objective=objective,
+                      callback=lambda step, img, losses: seen.append((step, tuple(img.shape[-2:]))))
+    assert built == [((32, 40), (36, 48)), ((64, 80), (72, 96))]  # the style shrinks by the same factor
+    assert seen == [(1, (32, 40)), (2, (32, 40)), (3, (32, 40)), (4, (64, 80)), (5, (64, 80)), (6, (64, 80))]
+    assert result.shape == content.shape
+
+
+def test_transfer_resizes_each_style_of_a_list(random_net, monkeypatch):
+    monkeypatch.setattr(TRANSFER, "COARSE_MIN_SIDE", 32)
+    styles = [smooth_image(80, 80, seed=2), smooth_image(64, 96, seed=3)]
+    sizes = []
+
+    def objective(content_img, style_imgs, **options):
+        sizes.append([tuple(s.shape[-2:]) for s in style_imgs])
+        return StyleObjective(content_img, style_imgs[0], **options)
+
+    transfer(smooth_image(64, 64, seed=1), styles, steps=1, net=random_net, objective=objective)
+    assert sizes == [[(40, 40), (32, 48)], [(80, 80), (64, 96)]]
+
+
+def test_an_interrupted_pyramid_stops_and_still_returns_a_full_size_image(random_net, monkeypatch):
+    monkeypatch.setattr(TRANSFER, "COARSE_MIN_SIDE", 32)
+    content, style = smooth_image(64, 80, seed=1), smooth_image(64, 80, seed=2)
+    seen = []
+
+    def interrupt(step, img, losses):
+        seen.append(step)
+        if step == 2:
+            raise KeyboardInterrupt
+
+    with pytest.warns(StoppedEarly, match="interrupted"):
+        result = transfer(content, style, steps=5, tol=0, net=random_net, callback=interrupt)
+    assert seen == [1, 2] and result.shape == content.shape
+
+
+def test_transfer_continues_from_an_image_at_full_size(random_net, monkeypatch):
+    monkeypatch.setattr(TRANSFER, "COARSE_MIN_SIDE", 32)
+    content, style = smooth_image(64, 80, seed=1), smooth_image(64, 80, seed=2)
+    start = smooth_image(64, 80, seed=3)
+    seen = []
+    transfer(content, style, steps=2, tol=0, init=start, net=random_net,
+             callback=lambda step, img, losses: seen.append(tuple(img.shape[-2:])))
+    assert seen == [(64, 80), (64, 80)]
+
+
+def test_lecture_recipe_lowers_the_loss_with_one_pass_per_step():
+    target, calls = torch.full((1, 3, 8, 8), 0.3), []
+
+    def loss(img):
+        calls.append(1)
+        return quadratic(target)(img)
+
+    steps = []
+    result = lecture_recipe(loss, torch.zeros(1, 3, 8, 8), steps=60, callback=lambda s, img, losses: steps.append(s))
+    assert len(calls) == 60 and steps == list(range(1, 61))
+    assert quadratic(target)(result) < 0.01 * quadratic(target)(torch.zeros(1, 3, 8, 8))
+
+
+def test_pass_flops_counts_each_convolution(random_net):
+    img = torch.zeros(1, 3, 32, 48)
+    conv1_1 = 32 * 48 * 3 * 64 * 9
+    conv1_2 = 32 * 48 * 64 * 64 * 9
+    assert pass_flops(random_net, img, ["relu1_1"]) == 4 * conv1_1
+    assert pass_flops(random_net, img, ["relu1_2"]) == 4 * (conv1_1 + conv1_2)
+    assert pass_flops(random_net, torch.zeros(1, 3, 64, 96), ["relu1_1"]) == 4 * 4 * conv1_1  # pixels x 4

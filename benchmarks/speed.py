@@ -1,0 +1,241 @@
+"""How much sooner does `transfer` reach the lecture's result? A benchmark script (not a test; CI does not run it).
+
+It optimises the project's own `StyleObjective` (default images, weights and loss weights) at one size in two ways:
+
+(a) the lecture's recipe: Adam, learning rate 0.3 on the normalised image, x0.8 every 50 steps, 500 steps, from the
+    content image. Our image lives in [0, 1], i.e. the normalised image times the ImageNet std (~0.226), so the
+    recipe's 0.3 is 0.3 * 0.226 = 0.068 here; to be fair the recipe is run at a few learning rates around that and
+    the best one (lowest final objective) is the one compared. Pixels are clamped to [0, 1] after each step, as in
+    `synthesize`.
+(b) the project's default: `transfer(content, style)` with its defaults.
+
+It prints and writes (JSON, CSV of the objective against wall time) the objective each reaches at the output size,
+the wall time (b) needs to reach (a)'s final value, the ratio, seconds per step against the bare forward+backward
+pass of VGG19, the achieved GFLOP/s, and the peak memory.
+
+    python benchmarks/speed.py                      # 300x450, as in the lecture (about 40 minutes on 2 CPU cores)
+    python benchmarks/speed.py --quick              # 150x225, 100 recipe steps, one learning rate: a smoke run
+    python benchmarks/speed.py --lrs 0.068 --out benchmarks/results/run
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import time
+from pathlib import Path
+
+import torch
+
+from d2lstyle import StyleObjective, lecture_recipe, load_image, pass_flops, save_image, transfer, vgg19
+from d2lstyle.transfer import LECTURE_LR
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def peak_rss_gb() -> float:
+    """Peak resident memory of this process so far, in GB (Linux reports KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / 1e9
+
+
+def sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+
+
+def bare_pass_seconds(objective: StyleObjective, img: torch.Tensor, repeats: int = 5) -> float:
+    """Median time of objective(img).backward(): the floor one optimisation step cannot go below."""
+    x = img.clone().requires_grad_(True)
+    objective(x).backward()  # warm-up
+    times = []
+    for _ in range(repeats):
+        sync(x.device)
+        start = time.perf_counter()
+        x.grad = None
+        objective(x).backward()
+        sync(x.device)
+        times.append(time.perf_counter() - start)
+    return sorted(times)[len(times) // 2]
+
+
+def recipe(objective: StyleObjective, content: torch.Tensor, lr: float, steps: int) -> dict:
+    """(a): the lecture's recipe. Returns the final image, its trace (seconds, objective) and timing."""
+    trace, start = [], time.perf_counter()
+
+    def record(step: int, img: torch.Tensor, losses: dict) -> None:
+        trace.append((time.perf_counter() - start, losses["total"]))  # the objective of the image before this step
+
+    img = lecture_recipe(objective, content, steps=steps, lr=lr, callback=record)
+    sync(img.device)
+    seconds = time.perf_counter() - start
+    with torch.no_grad():
+        final = objective(img).item()
+    trace.append((seconds, final))
+    return {"img": img, "trace": trace, "seconds": seconds, "steps": steps, "objective": final}
+
+
+def project_default(objective: StyleObjective, content: torch.Tensor, style: torch.Tensor, net) -> dict:
+    """(b): `transfer` with its defaults. The trace holds the objective at the output size, which the callback sees
+    for free during the last (full-size) level of the pyramid."""
+    trace, levels, start = [], {}, time.perf_counter()
+
+    def record(step: int, img: torch.Tensor, losses: dict) -> None:
+        size = tuple(img.shape[-2:])
+        levels[size] = levels.get(size, 0) + 1
+        if size == tuple(content.shape[-2:]):
+            trace.append((time.perf_counter() - start, losses["total"]))
+
+    result = transfer(content, style, net=net, callback=record)
+    sync(result.device)
+    seconds = time.perf_counter() - start
+    with torch.no_grad():
+        final = objective(result).item()
+    trace.append((seconds, final))
+    steps = {f"{h}x{w}": n for (h, w), n in levels.items()}
+    return {"img": result, "trace": trace, "seconds": seconds, "steps": steps, "objective": final}
+
+
+def time_to_reach(trace: list[tuple[float, float]], value: float) -> float | None:
+    """The first time at which the trace's objective is at or below `value` (None: never)."""
+    return next((t for t, v in trace if v <= value), None)
+
+
+def machine() -> dict:
+    cpu = platform.processor() or platform.machine()
+    try:
+        cpu = next(line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    info = {"cpu": cpu, "cores": os.cpu_count(), "torch_threads": torch.get_num_threads(), "torch": torch.__version__,
+            "python": platform.python_version(), "system": platform.platform()}
+    if torch.cuda.is_available():
+        info["gpu"] = torch.cuda.get_device_name()
+    return info
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--size", type=int, nargs=2, default=(300, 450), metavar=("H", "W"), help="(300 450)")
+    p.add_argument("--steps", type=int, default=500, help="steps of the lecture's recipe (500)")
+    p.add_argument("--lrs", type=lambda s: [float(v) for v in s.split(",")],
+                   default=[LECTURE_LR / 2, LECTURE_LR, LECTURE_LR * 2], help="recipe learning rates to try")
+    p.add_argument("--quick", action="store_true", help="150x225, 100 recipe steps, the lecture's rate only")
+    p.add_argument("--device", help="default: the GPU when there is one")
+    p.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "speed",
+                   help="prefix of the .json, .csv and .png files written")
+    args = p.parse_args(argv)
+    if args.quick:
+        args.size, args.steps, args.lrs = (150, 225), 100, [LECTURE_LR]
+    return args
+
+
+def step_seconds(run: dict) -> float:
+    """Median seconds between consecutive full-size steps of a run (the last trace entry is the final check)."""
+    times = [t for t, _ in run["trace"][:-1]]
+    gaps = sorted(b - a for a, b in zip(times, times[1:], strict=False))
+    return gaps[len(gaps) // 2]
+
+
+def summarize(args, recipes: dict, ours: dict, bare: float, gflop: float) -> dict:
+    lr, best = min(recipes.items(), key=lambda item: item[1]["objective"])
+    reach = time_to_reach(ours["trace"], best["objective"])
+    row = {"size": f"{args.size[0]}x{args.size[1]}", "bare_pass_s": bare, "pass_gflop": gflop,
+           "recipe_lr": lr, "recipe_objective": best["objective"], "recipe_s": best["seconds"],
+           "recipe_objective_by_lr": {f"{k:.4g}": r["objective"] for k, r in recipes.items()},
+           "recipe_step_s": step_seconds(best), "ours_objective": ours["objective"], "ours_s": ours["seconds"],
+           "ours_steps": ours["steps"], "ours_step_s": step_seconds(ours), "ours_reach_s": reach,
+           "speedup": best["seconds"] / reach if reach else None, "peak_rss_gb": {}}
+    for who in ("recipe", "ours"):
+        step = row[f"{who}_step_s"]
+        row[f"{who}_outside_pass"] = max(0.0, 1 - bare / step)
+        row[f"{who}_gflops"] = gflop / step
+    return row
+
+
+def report(row: dict) -> str:
+    reach = f"{row['ours_reach_s']:.1f} s" if row["ours_reach_s"] else "never"
+    speedup = f"{row['speedup']:.1f}x" if row["speedup"] else "-"
+    lines = [
+        f"size {row['size']}: one forward+backward pass {row['bare_pass_s']:.2f} s, {row['pass_gflop']:.0f} GFLOP",
+        "recipe objective after its steps, by learning rate: "
+        + ", ".join(f"{lr}: {v:.4g}" for lr, v in row["recipe_objective_by_lr"].items()),
+        "| method | objective | wall time | s/step | outside the pass | GFLOP/s | peak RSS |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for who, name in (("recipe", f"lecture recipe (Adam, lr {row['recipe_lr']:.3g})"), ("ours", "transfer()")):
+        lines.append(f"| {name} | {row[f'{who}_objective']:.4g} | {row[f'{who}_s']:.1f} s | "
+                     f"{row[f'{who}_step_s']:.2f} | {row[f'{who}_outside_pass']:.0%} | {row[f'{who}_gflops']:.0f} | "
+                     f"{row['peak_rss_gb'][who]:.2f} GB |")
+    lines.append(f"transfer() reaches the recipe's final objective after {reach}: {speedup} sooner "
+                 f"(steps per level: {row['ours_steps']})")
+    return "\n".join(lines)
+
+
+def plot(path: Path, recipes: dict, ours: dict, row: dict) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from d2lstyle.images import to_uint8
+
+    best = recipes[row["recipe_lr"]]
+    fig, (ax, ax_a, ax_b) = plt.subplots(1, 3, figsize=(15, 4), width_ratios=(1.3, 1, 1))
+    for lr, run in recipes.items():
+        t, v = zip(*run["trace"], strict=True)
+        ax.semilogy(t, v, label=f"lecture recipe, Adam lr {lr:.3g}", alpha=1 if run is best else 0.4)
+    t, v = zip(*ours["trace"], strict=True)
+    ax.semilogy(t, v, "k", lw=2, label="transfer() (full-size level)")
+    ax.axhline(row["recipe_objective"], color="gray", ls=":", lw=1)
+    ax.set(xlabel="wall time (s)", ylabel="objective at the output size", title=f"{row['size']}, {machine()['cpu']}")
+    ax.legend(fontsize=8)
+    for axis, img, title in ((ax_a, best["img"], f"recipe: {row['recipe_objective']:.3g}, {row['recipe_s']:.0f} s"),
+                             (ax_b, ours["img"], f"transfer(): {row['ours_objective']:.3g}, {row['ours_s']:.0f} s")):
+        axis.imshow(to_uint8(img))
+        axis.set_title(title)
+        axis.axis("off")
+    fig.tight_layout()
+    fig.savefig(path, dpi=80)
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    torch.manual_seed(0)
+    net = vgg19(device=args.device)
+    content = load_image(ROOT / "data" / "chelsea.png", size=tuple(args.size)).to(net.device)
+    style = load_image(ROOT / "data" / "starry_night.jpg", size=tuple(args.size)).to(net.device)
+    objective = StyleObjective(content, style, net=net)
+    layers = objective.content_layers + objective.style_layers
+    bare, gflop = bare_pass_seconds(objective, content), pass_flops(net, content, layers) / 1e9
+    print(f"machine: {machine()}", flush=True)
+    ours = project_default(objective, content, style, net)
+    peak = {"ours": peak_rss_gb()}
+    print(f"transfer(): objective {ours['objective']:.4g} in {ours['seconds']:.1f} s {ours['steps']}", flush=True)
+    recipes = {}
+    for lr in args.lrs:
+        recipes[lr] = recipe(objective, content, lr, args.steps)
+        print(f"recipe lr {lr:.4g}: objective {recipes[lr]['objective']:.4g} in {recipes[lr]['seconds']:.1f} s",
+              flush=True)
+    peak["recipe"] = peak_rss_gb()
+    row = summarize(args, recipes, ours, bare, gflop)
+    row["peak_rss_gb"], row["machine"] = peak, machine()
+    text = report(row)
+    print(text)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.with_suffix(".json").write_text(json.dumps(row, indent=2) + "\n")
+    args.out.with_suffix(".md").write_text(f"machine: {row['machine']}\n\n{text}\n")
+    with open(args.out.with_suffix(".csv"), "w") as f:
+        f.write("method,lr,seconds,objective\n")
+        for lr, run in recipes.items():
+            f.writelines(f"recipe,{lr:.4g},{t:.3f},{v:.6g}\n" for t, v in run["trace"])
+        f.writelines(f"transfer,,{t:.3f},{v:.6g}\n" for t, v in ours["trace"])
+    plot(args.out.with_suffix(".png"), recipes, ours, row)
+    save_image(ours["img"], args.out.parent / f"{args.out.name}_transfer.png")
+    save_image(recipes[row["recipe_lr"]]["img"], args.out.parent / f"{args.out.name}_recipe.png")
+
+
+if __name__ == "__main__":
+    main()
