@@ -11,6 +11,7 @@ import torch
 import torch.nn.functional as F
 
 from d2lstyle.features import MIN_SIDE
+from d2lstyle.transfer import resize
 from d2lstyle.losses import gram
 from d2lstyle.losses import content_loss, tv_loss
 from d2lstyle.transfer import StyleObjective
@@ -24,7 +25,7 @@ def scale_style(style: torch.Tensor, content: torch.Tensor, factor: float) -> to
         raise ValueError(f"style scale {factor}: use a positive factor (1 = the content's size)")
     ratio = factor * min(content.shape[-2:]) / min(style.shape[-2:])
     h, w = (max(MIN_SIDE, round(side * ratio)) for side in style.shape[-2:])
-    return F.interpolate(style, size=(h, w), mode="bilinear", antialias=True, align_corners=False).clamp(0, 1)
+    return resize(style, (h, w))
 
 
 def check_size(img: torch.Tensor, max_size: int) -> None:
