@@ -8,7 +8,7 @@ from PIL import Image
 
 from d2lstyle import load_image, save_image
 from d2lstyle.cli import main
-from tests.conftest import smooth_image
+from tests.conftest import exit_status, smooth_image
 
 
 @pytest.fixture
@@ -70,11 +70,7 @@ def test_bad_control_options_get_one_clear_line_and_write_nothing(case, images, 
     monkeypatch.chdir(tmp_path)
     argv, message = bad_control_cases(*images, tmp_path)[case]
     before = sorted(tmp_path.iterdir())
-    try:
-        status = main(argv)
-    except SystemExit as exit:  # argparse's own errors
-        status = exit.code
+    assert exit_status(main, argv) == 2
     err = capsys.readouterr().err.strip()
-    assert status == 2
     assert message in err and len(err.splitlines()) == 1 and err.startswith("d2lstyle: error:")
     assert sorted(tmp_path.iterdir()) == before
