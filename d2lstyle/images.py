@@ -18,6 +18,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL.PngImagePlugin import PngInfo
 
 
 # --- notebooks/01_images_and_features.ipynb
@@ -145,14 +146,22 @@ def image_format(path: str | os.PathLike) -> str:
     return fmt
 
 
-def save_image(img: torch.Tensor, path: str | os.PathLike) -> Path:
-    """Write an image tensor (1, 3, H, W) in [0, 1] to `path`, in the format its suffix names; returns the path."""
+def save_image(img: torch.Tensor, path: str | os.PathLike, metadata: dict[str, str] | None = None) -> Path:
+    """Write an image tensor (1, 3, H, W) in [0, 1] to `path`, in the format its suffix names; returns the path.
+
+    metadata: text stored in a PNG file's text chunks (read back with `PIL.Image.open(path).text`); PNG only.
+    """
     path = Path(path)
     fmt = image_format(path)
+    if metadata and fmt != "PNG":
+        raise ValueError(f"{path}: only PNG files can hold the metadata: end the name with .png")
+    info = PngInfo() if metadata else None
+    for key, value in (metadata or {}).items():
+        info.add_text(key, str(value))
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-", suffix=".part")
     try:
         with os.fdopen(fd, "wb") as f:
-            Image.fromarray(to_uint8(img)).save(f, format=fmt)
+            Image.fromarray(to_uint8(img)).save(f, format=fmt, pnginfo=info)
         os.replace(tmp, path)
     except BaseException:
         os.unlink(tmp)

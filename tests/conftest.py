@@ -27,3 +27,11 @@ def smooth_image(height: int, width: int, seed: int) -> torch.Tensor:
 @pytest.fixture
 def tiny_pair():
     return smooth_image(40, 48, seed=1), smooth_image(36, 44, seed=2)
+
+
+def exit_status(main, argv: list[str]) -> int:
+    """The exit status of the command line's `main(argv)`, argparse's own exits (SystemExit) included."""
+    try:
+        return main(argv)
+    except SystemExit as exit:
+        return exit.code

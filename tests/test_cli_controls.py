@@ -1,0 +1,76 @@
+"""The control options of the command line (notebook 7): end to end with the real weights, and their errors."""
+
+import shlex
+
+import pytest
+import torch
+from PIL import Image
+
+from d2lstyle import load_image, save_image
+from d2lstyle.cli import main
+from tests.conftest import exit_status, smooth_image
+
+
+@pytest.fixture
+def images(tmp_path):
+    content = save_image(smooth_image(40, 48, seed=1), tmp_path / "content.png")
+    styles = [save_image(smooth_image(36, 44, seed=s), tmp_path / f"style{s}.png") for s in (2, 3)]
+    return content, styles
+
+
+def test_controls_end_to_end_and_the_png_repeats_the_run(images, tmp_path):
+    content, (a, b) = images
+    out = tmp_path / "blend.png"
+    argv = [str(content), str(a), str(b), "--style-weights", "1,3", "--preserve-color", "histogram",
+            "--style-scale", "1.5", "--statistic", "meancov", "--style-layer-weights", "1,1,1,1,0.5",
+            "--init", "noise", "--seed", "3", "--size", "32", "--steps", "2", "-o", str(out)]
+    assert main(argv) == 0
+    with Image.open(out) as im:
+        text = im.text
+    assert text["d2lstyle style_weights"] == "1.0,3.0" and text["d2lstyle seed"] == "3"
+    words = shlex.split(text["d2lstyle command"])
+    assert words[:3] == ["python", "-m", "d2lstyle"]
+    again = tmp_path / "again.png"
+    assert main(words[3:] + ["-o", str(again)]) == 0
+    assert torch.equal(load_image(out), load_image(again))  # same options, same seed: the same picture
+
+
+def test_mask_and_luminance_end_to_end(images, tmp_path):
+    content, styles = images
+    mask = torch.full((1, 3, 40, 48), 0.5)
+    mask[..., 24:] = 1.0
+    mask_file = save_image(mask, tmp_path / "mask.png")
+    out = tmp_path / "masked.png"
+    argv = [str(content), *map(str, styles), "--mask", str(mask_file), "--preserve-color", "luminance",
+            "--size", "40", "--steps", "2", "-o", str(out)]
+    assert main(argv) == 0
+    assert Image.open(out).size == (48, 40)
+
+
+def bad_control_cases(content, styles, tmp_path):
+    one, two = [str(content), str(styles[0])], [str(content), *map(str, styles)]
+    return {
+        "size over max-size": (one + ["--size", "300", "--max-size", "200"], "--size 300 is over --max-size 200"),
+        "image over max-size": (one + ["--size", "40", "--max-size", "45"], "40x48 pixels, over the limit of 45"),
+        "two styles, no way to combine": (two, "2 style images: give --style-weights"),
+        "weights for the wrong count": (two + ["--style-weights", "1"], "--style-weights: 1 blend weights for 2"),
+        "weights and mask": (two + ["--style-weights", "1,1", "--mask", str(content)], "do not go together"),
+        "layer weights count": (one + ["--style-layer-weights", "1,2"], "--style-layer-weights: 2 style layer"),
+        "not numbers": (one + ["--style-weights", "a,b"], "is not a comma-separated list of numbers"),
+        "scale not positive": (one + ["--style-scale", "0"], "'0' is not a positive number"),
+        "missing mask": (one + ["--mask", str(tmp_path / "nope.png")], "nope.png: no such file"),
+        "unknown statistic": (one + ["--statistic", "median"], "invalid choice: 'median'"),
+    }
+
+
+@pytest.mark.parametrize("case", ["size over max-size", "image over max-size", "two styles, no way to combine",
+                                  "weights for the wrong count", "weights and mask", "layer weights count",
+                                  "not numbers", "scale not positive", "missing mask", "unknown statistic"])
+def test_bad_control_options_get_one_clear_line_and_write_nothing(case, images, tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    argv, message = bad_control_cases(*images, tmp_path)[case]
+    before = sorted(tmp_path.iterdir())
+    assert exit_status(main, argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert message in err and len(err.splitlines()) == 1 and err.startswith("d2lstyle: error:")
+    assert sorted(tmp_path.iterdir()) == before
