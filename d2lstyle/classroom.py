@@ -20,6 +20,7 @@ import subprocess
 import sys
 import tarfile
 import tempfile
+import textwrap
 from pathlib import Path
 
 import nbformat
@@ -51,7 +52,7 @@ def vendor(out: Path) -> Path:
         if (target / ".version").exists() and (target / ".version").read_text() == version:
             continue
         if shutil.which("npm") is None:
-            raise RuntimeError("npm is needed once to fetch reveal.js and MathJax: install Node.js (apt-get install npm)")
+            raise RuntimeError("npm is needed once to fetch reveal.js and MathJax: apt-get install npm")
         with tempfile.TemporaryDirectory() as tmp:
             subprocess.run(["npm", "pack", "--silent", f"{package}@{version}", "--pack-destination", tmp],
                            check=True, stdout=subprocess.DEVNULL)
@@ -105,7 +106,8 @@ def build_slides(paths: list[Path], out: Path) -> list[Path]:
 
     vendor(out)
     exporter = SlidesExporter(template_name="offline_reveal", extra_template_basedirs=[str(TEMPLATES)],
-                              reveal_url_prefix="../vendor/reveal.js", reveal_theme="white", reveal_width="1280", reveal_height="720",
+                              reveal_url_prefix="../vendor/reveal.js", reveal_theme="white",
+                              reveal_width="1280", reveal_height="720",
                               mathjax_url=f"../vendor/{MATHJAX}", require_js_url="../vendor/requirejs/require.js",
                               jquery_url="../vendor/jquery/dist/jquery.min.js")
     decks = []
@@ -146,8 +148,11 @@ def stub(source: str, hint: str) -> str:
     functions = [node for node in ast.parse(source).body if isinstance(node, ast.FunctionDef)]
     if not functions:
         raise ValueError("a solution cell must define at least one function for its stub to keep")
-    defs = [f"def {f.name}({ast.unparse(f.args)}):\n    raise NotImplementedError({f'{f.name}: {hint}'!r})"
-            for f in functions]
+    defs = []
+    for f in functions:
+        lines = textwrap.wrap(f"{f.name}: {hint}", 90, drop_whitespace=False)  # the spaces stay: pieces join back
+        message = "".join(f"        {line!r}\n" for line in lines)
+        defs.append(f"def {f.name}({ast.unparse(f.args)}):\n    raise NotImplementedError(\n{message}    )")
     return "\n".join(comments) + "\n" + "\n\n\n".join(defs)
 
 

@@ -131,8 +131,11 @@ IMAGES_LOADED = """Promise.all(Array.from(document.images, img => { img.loading 
     broken: Array.from(document.images).filter(img => !(img.complete && img.naturalWidth > 0))
                                        .map(img => img.src.slice(0, 60))}))"""
 # reveal.js is loaded by require.js (AMD), so it is no global: ask require.js for the same module.
-REVEAL_READY = """new Promise(done => require(["../vendor/reveal.js/dist/reveal.js"], reveal => { window.Reveal = reveal;
-    reveal.isReady() ? done(true) : reveal.on("ready", () => done(true)); }))"""
+REVEAL_READY = """new Promise(done => require(["../vendor/reveal.js/dist/reveal.js"], reveal => {
+    window.Reveal = reveal; reveal.isReady() ? done(true) : reveal.on("ready", () => done(true)); }))"""
+# Each slide in turn, with all its fragments shown: which ones are taller than the deck (whose content scrolls off)?
+TOO_TALL = """Reveal.getSlides().map(slide => { const at = Reveal.getIndices(slide); Reveal.slide(at.h, at.v, 99);
+    return [at.h, at.v, slide.scrollHeight]; }).filter(([h, v, height]) => height > Reveal.getConfig().height)"""
 MATH_DONE = "new Promise(done => MathJax.Hub.Queue(() => done(document.querySelectorAll('.MathJax').length)))"
 
 
@@ -174,6 +177,7 @@ def test_deck_runs_without_errors(site, page, path):
     assert page.evaluate(REVEAL_READY)
     check_loaded(page, 1 if figures(path) else 0)
     assert page.evaluate("Reveal.getTotalSlides()") > 3
+    assert page.evaluate(TOO_TALL) == [], "slides (h, v, height) whose content is taller than the projector's 720 px"
     assert page.errors() == []
     page.screenshot(f"deck_{path.stem}_title")
 

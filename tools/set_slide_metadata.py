@@ -19,8 +19,9 @@ NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 SLIDES = {
     "01_images_and_features": {
         "c00": "slide", "c01": "skip", "c02": "slide", "c03": "skip", "c04": "fragment", "c05": "skip",
-        "c06": "subslide", "c07": "skip", "c08": "fragment", "c09": "fragment", "c10": "slide", "c11": "skip",
-        "c12": "fragment", "c13": "slide", "c14": "skip", "c15": "subslide", "c16": "skip", "c17": "fragment",
+        "c06": "fragment", "c07": "skip", "i5-lecture-style": "skip", "c08": "subslide", "c09": "fragment",
+        "i5-lecture-md": "subslide", "i5-lecture-demo": "fragment", "c10": "slide", "c11": "skip",
+        "c12": "fragment", "c13": "slide", "c14": "skip", "c15": "subslide", "c16": "skip", "c17": "notes",
         "c18": "skip", "c19": "subslide", "c20": "slide", "c21": "subslide", "c22": "slide", "c23": "fragment",
         "c24": "slide", "c25": "fragment", "c26": "slide", "c27": "skip", "c28": "skip",
     },
@@ -40,9 +41,10 @@ SLIDES = {
     },
     "05_style_transfer": {
         "c00": "slide", "c01": "skip", "c02": "slide", "c03": "skip", "c04": "subslide", "c05": "fragment",
-        "c06": "slide", "c07": "skip", "c08": "subslide", "c09": "skip", "c10": "slide", "c11": "subslide",
+        "c06": "slide", "c07": "skip", "c08": "notes", "c09": "skip", "c10": "slide", "c11": "subslide",
         "c12": "subslide", "c13": "slide", "c14": "skip", "c15": "subslide", "c16": "slide", "c17": "skip",
-        "c18": "subslide", "c19": "slide", "c20": "skip", "c21": "skip",
+        "c18": "subslide", "c19": "slide", "c20": "skip", "c21": "skip", "i5-explore-md": "slide",
+        "i5-explore": "subslide", "i5-sliders": "skip",
     },
 }
 
