@@ -11,6 +11,8 @@ from .images import (
 )
 from .plotting import (
     show_images,
+    use_lecture_style,
+    in_notebook,
     LivePlot,
 )
 from .features import (
@@ -44,6 +46,8 @@ __all__ = [
     'save_image',
     'psnr',
     'show_images',
+    'use_lecture_style',
+    'in_notebook',
     'LivePlot',
     'layer_names',
     'vgg19_layers',
