@@ -100,12 +100,16 @@ def build_html(paths: list[Path], out: Path) -> list[Path]:
 def build_slides(paths: list[Path], out: Path) -> list[Path]:
     """One reveal.js deck per notebook into out/slides/, 1280x720 (16:9 projectors), from the cells' slide types.
 
-    The "white" theme: its font ships with reveal.js (most other themes fetch theirs from the web).
+    The "white" theme: its font ships with reveal.js (most other themes fetch theirs from the web). A cell tagged
+    "figure-only" shows its output without its code: for figures too tall to share the slide with the code.
     """
     from nbconvert import SlidesExporter
+    from traitlets.config import Config
 
     vendor(out)
-    exporter = SlidesExporter(template_name="offline_reveal", extra_template_basedirs=[str(TEMPLATES)],
+    hide_code = Config(TagRemovePreprocessor={"enabled": True, "remove_input_tags": ["figure-only"]})
+    exporter = SlidesExporter(config=hide_code, template_name="offline_reveal",
+                              extra_template_basedirs=[str(TEMPLATES)],
                               reveal_url_prefix="../vendor/reveal.js", reveal_theme="white",
                               reveal_width="1280", reveal_height="720",
                               mathjax_url=f"../vendor/{MATHJAX}", require_js_url="../vendor/requirejs/require.js",

@@ -4,7 +4,8 @@ Run once after editing the tables below: `python tools/set_slide_metadata.py`. C
 tables survive edits to the cells' sources. Slide types (Jupyter's "slideshow" metadata, used by reveal.js):
 slide = a new slide, subslide = a new slide below the current one, fragment = appears on the current slide at the
 next click, skip = left out of the deck (long definitions, set-up), notes = speaker notes (press S in the deck).
-A solution cell gets the tag "solution" and a hint, its checking cell the tag "check" (see d2lstyle/classroom.py).
+A cell tagged "figure-only" shows only its output in the deck. A solution cell gets the tag "solution" and a hint, its
+checking cell the tag "check" (see d2lstyle/classroom.py).
 """
 
 from pathlib import Path
@@ -48,6 +49,9 @@ SLIDES = {
     },
 }
 
+# Figures too tall to share a slide with the code that draws them: the deck shows only the output.
+FIGURE_ONLY = {"01_images_and_features": ["c21"], "05_style_transfer": ["i5-explore"]}
+
 # Exercises with a reference solution: (solution cell, check cell, hint shown by the student version's stub).
 EXERCISES = {
     "01_images_and_features": [("c27", "c28", "count the 2x2 poolings before the layer (each halves height and "
@@ -62,18 +66,25 @@ EXERCISES = {
 }
 
 
-def set_metadata(path: Path, slides: dict[str, str], exercises: list[tuple[str, str, str]]) -> None:
+def add_tag(cell: nbformat.NotebookNode, tag: str) -> None:
+    cell.metadata["tags"] = sorted({*cell.metadata.get("tags", []), tag})
+
+
+def set_metadata(path: Path, slides: dict[str, str], figure_only: list[str],
+                 exercises: list[tuple[str, str, str]]) -> None:
     nb = nbformat.read(path, as_version=4)
     cells = {cell.id: cell for cell in nb.cells}
     for cell_id, slide_type in slides.items():
         cells[cell_id].metadata["slideshow"] = {"slide_type": slide_type}
+    for cell_id in figure_only:
+        add_tag(cells[cell_id], "figure-only")
     for solution, check, hint in exercises:
-        cells[solution].metadata["tags"] = sorted({*cells[solution].metadata.get("tags", []), "solution"})
+        add_tag(cells[solution], "solution")
         cells[solution].metadata["hint"] = hint
-        cells[check].metadata["tags"] = sorted({*cells[check].metadata.get("tags", []), "check"})
+        add_tag(cells[check], "check")
     nbformat.write(nb, path)
 
 
 if __name__ == "__main__":
     for name, slides in SLIDES.items():
-        set_metadata(NOTEBOOKS / f"{name}.ipynb", slides, EXERCISES.get(name, []))
+        set_metadata(NOTEBOOKS / f"{name}.ipynb", slides, FIGURE_ONLY.get(name, []), EXERCISES.get(name, []))
