@@ -54,8 +54,11 @@ def vendor(out: Path) -> Path:
         if shutil.which("npm") is None:
             raise RuntimeError("npm is needed once to fetch reveal.js and MathJax: apt-get install npm")
         with tempfile.TemporaryDirectory() as tmp:
-            subprocess.run(["npm", "pack", "--silent", f"{package}@{version}", "--pack-destination", tmp],
-                           check=True, stdout=subprocess.DEVNULL)
+            fetched = subprocess.run(["npm", "pack", "--silent", f"{package}@{version}", "--pack-destination", tmp],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+            if fetched.returncode != 0:
+                raise RuntimeError(f"could not fetch {package}@{version} with npm (is the npm registry reachable?): "
+                                   f"{fetched.stderr.strip().splitlines()[-1] if fetched.stderr.strip() else ''}")
             shutil.rmtree(target, ignore_errors=True)
             with tarfile.open(next(Path(tmp).glob("*.tgz"))) as tar:
                 for member in tar.getmembers():
@@ -81,6 +84,17 @@ def _write(text: str, path: Path) -> None:
     tmp.replace(path)
 
 
+def _export(exporter, paths: list[Path], out: Path, name: str) -> list[Path]:
+    """Each notebook through an nbconvert exporter into out/name (name's {} is the notebook's stem); the index too."""
+    written = []
+    for path in paths:
+        body, _ = exporter.from_notebook_node(_for_the_web(path), resources={"metadata": {"name": path.stem}})
+        written.append(out / name.format(path.stem))
+        _write(body, written[-1])
+    write_index(out)
+    return written
+
+
 def build_html(paths: list[Path], out: Path) -> list[Path]:
     """One HTML page per notebook into out/html/, with its figures inline and MathJax from out/vendor."""
     from nbconvert import HTMLExporter
@@ -88,13 +102,7 @@ def build_html(paths: list[Path], out: Path) -> list[Path]:
     vendor(out)
     exporter = HTMLExporter(template_name="lab", mathjax_url=f"../vendor/{MATHJAX}",
                             require_js_url="../vendor/requirejs/require.js")
-    pages = []
-    for path in paths:
-        body, _ = exporter.from_notebook_node(_for_the_web(path), resources={"metadata": {"name": path.stem}})
-        pages.append(out / "html" / f"{path.stem}.html")
-        _write(body, pages[-1])
-    write_index(out)
-    return pages
+    return _export(exporter, paths, out, "html/{}.html")
 
 
 def build_slides(paths: list[Path], out: Path) -> list[Path]:
@@ -114,13 +122,7 @@ def build_slides(paths: list[Path], out: Path) -> list[Path]:
                               reveal_width="1280", reveal_height="720",
                               mathjax_url=f"../vendor/{MATHJAX}", require_js_url="../vendor/requirejs/require.js",
                               jquery_url="../vendor/jquery/dist/jquery.min.js")
-    decks = []
-    for path in paths:
-        body, _ = exporter.from_notebook_node(_for_the_web(path), resources={"metadata": {"name": path.stem}})
-        decks.append(out / "slides" / f"{path.stem}.slides.html")
-        _write(body, decks[-1])
-    write_index(out)
-    return decks
+    return _export(exporter, paths, out, "slides/{}.slides.html")
 
 
 def write_index(out: Path) -> Path:
@@ -196,7 +198,7 @@ def main(argv: list[str] | None = None) -> int:
             if args.what in (what, "all"):
                 for path in build(notebooks(), args.out):
                     print(f"wrote {path}")
-    except (RuntimeError, subprocess.CalledProcessError) as err:
+    except RuntimeError as err:
         print(f"d2lstyle: error: {err}", file=sys.stderr)
         return 2
     print(f"open {args.out / 'index.html'}")

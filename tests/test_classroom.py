@@ -139,3 +139,10 @@ def test_students_command_writes_notebooks_and_data_and_an_index(tmp_path, capsy
     assert sorted(p.name for p in (tmp_path / "students" / "notebooks").iterdir()) == [p.name for p in NOTEBOOKS]
     assert (tmp_path / "students" / "data" / "chelsea.png").exists()  # the notebooks read ../data
     assert "students/notebooks/01_" in (tmp_path / "index.html").read_text()
+
+
+def test_pages_without_npm_stop_with_one_clear_error_and_write_nothing(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(classroom.shutil, "which", lambda name: None)
+    assert classroom.main(["html", "--out", str(tmp_path)]) == 2
+    assert capsys.readouterr().err.startswith("d2lstyle: error: npm is needed")
+    assert list(tmp_path.iterdir()) == []
