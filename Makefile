@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint export notebooks clean
+.PHONY: run test lint export notebooks html slides students clean
 
 run: $(VENV)/.installed  ## install what is needed, then stylize the default images
 	$(BIN)/python -m d2lstyle
@@ -19,6 +19,15 @@ export: $(VENV)/.installed  ## regenerate d2lstyle/ from the notebooks
 notebooks: $(VENV)/.installed  ## execute every notebook in place (outputs are committed), then re-export
 	$(BIN)/jupyter nbconvert --to notebook --execute --inplace --ExecutePreprocessor.timeout=900 --ExecutePreprocessor.record_timing=False notebooks/*.ipynb
 	$(BIN)/python -m d2lstyle.export
+
+html: $(VENV)/.installed  ## an HTML page per notebook and an index, into build/ (open build/index.html)
+	$(BIN)/python -m d2lstyle.classroom html
+
+slides: $(VENV)/.installed  ## a reveal.js slide deck per notebook, into build/slides/
+	$(BIN)/python -m d2lstyle.classroom slides
+
+students: $(VENV)/.installed  ## student notebooks (solutions replaced by stubs) and the data, into build/students/
+	$(BIN)/python -m d2lstyle.classroom students
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)

@@ -12,6 +12,8 @@ from .images import (
 )
 from .plotting import (
     show_images,
+    use_lecture_style,
+    in_notebook,
     LivePlot,
 )
 from .features import (
@@ -76,6 +78,8 @@ __all__ = [
     'save_image',
     'psnr',
     'show_images',
+    'use_lecture_style',
+    'in_notebook',
     'LivePlot',
     'layer_names',
     'vgg19_layers',

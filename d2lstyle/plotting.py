@@ -7,10 +7,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from time import perf_counter
 
 import matplotlib.pyplot as plt
 import torch
 from matplotlib.figure import Figure
+from tqdm.auto import tqdm
 
 from d2lstyle.images import to_uint8
 
@@ -39,22 +41,60 @@ def show_images(images: Sequence[torch.Tensor], titles: Sequence[str] | None = N
     return fig
 
 
-# --- notebooks/05_style_transfer.ipynb
-class LivePlot:
-    """A `synthesize`/`transfer` callback that redraws the current image and the losses every `every` steps.
+# --- notebooks/01_images_and_features.ipynb
+# Sizes in points, chosen so that a figure 9 inches wide stays readable from the back of a lecture hall.
+LECTURE_STYLE = {"font.size": 16, "axes.titlesize": 20, "axes.labelsize": 18, "xtick.labelsize": 15,
+                 "ytick.labelsize": 15, "legend.fontsize": 15, "lines.linewidth": 3.0, "lines.markersize": 9,
+                 "axes.linewidth": 1.5}
 
-    steps: the number of steps of the run, so that the last one is drawn too.
+
+def use_lecture_style(on: bool = True) -> None:
+    """Switch matplotlib to projector style, large fonts and thick lines, for every later figure; on=False undoes it."""
+    plt.rcParams.update(LECTURE_STYLE if on else {key: plt.rcParamsDefault[key] for key in LECTURE_STYLE})
+
+
+# --- notebooks/05_style_transfer.ipynb
+def in_notebook() -> bool:
+    """True inside a Jupyter kernel, where a figure can be redrawn in place; False in a script or a terminal."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return False
+    shell = get_ipython()
+    return shell is not None and "IPKernelApp" in shell.config
+
+
+class LivePlot:
+    """A `synthesize`/`transfer` callback that shows the run as it goes.
+
+    In a notebook: one figure, redrawn in place, with the current image and the losses (content, style, TV) against
+    the step. Elsewhere: a progress bar with the latest losses. steps: the number of steps (the last is always drawn).
+    budget: the largest share of the run's time spent drawing; after each redraw the next one waits until drawing
+    would cost at most that share (0.03: the run slows by about 3% at most, whatever the speed of a step).
     """
 
-    def __init__(self, steps: int, every: int = 10):
-        self.steps, self.every, self.history, self.handle = steps, every, [], None
-        self.fig, (self.ax_img, self.ax_loss) = plt.subplots(1, 2, figsize=(9, 3.2), width_ratios=(1.2, 1))
-        plt.close(self.fig)  # shown through display() below, not a second time at the end of the cell
+    def __init__(self, steps: int, budget: float = 0.03, notebook: bool | None = None):
+        self.steps, self.budget, self.history = steps, budget, []
+        self.draws, self.drawing, self.next_draw = 0, 0.0, 0.0  # redraws so far, their seconds, when the next may
+        self.handle, self.bar = None, None
+        if in_notebook() if notebook is None else notebook:
+            self.fig, (self.ax_img, self.ax_loss) = plt.subplots(1, 2, figsize=(9, 3.2), width_ratios=(1.2, 1))
+            plt.close(self.fig)  # shown through display() below, not a second time at the end of the cell
+        else:
+            self.bar = tqdm(total=steps, unit="step")
 
     def __call__(self, step: int, img: torch.Tensor, losses: dict) -> None:
         self.history.append(losses)
-        if step % self.every == 0 or step == self.steps:
+        if self.bar is not None:
+            self.bar.set_postfix({k: f"{v:.3g}" for k, v in losses.items() if k != "total"}, refresh=False)
+            self.bar.update(1)
+            if step == self.steps:
+                self.bar.close()
+        elif step == self.steps or perf_counter() >= self.next_draw:
+            start = perf_counter()
             self.draw(step, img)
+            took = perf_counter() - start
+            self.draws, self.drawing, self.next_draw = self.draws + 1, self.drawing + took, start + took / self.budget
 
     def draw(self, step: int, img: torch.Tensor) -> None:
         from IPython.display import display
@@ -64,8 +104,8 @@ class LivePlot:
         self.ax_img.set_title(f"step {step}")
         self.ax_img.axis("off")
         self.ax_loss.clear()
-        for name in ("content", "style", "tv"):
-            self.ax_loss.semilogy([h[name] for h in self.history], label=name)
+        for name in [k for k in self.history[-1] if k != "total"]:
+            self.ax_loss.semilogy(range(1, len(self.history) + 1), [h[name] for h in self.history], label=name)
         self.ax_loss.set(xlabel="step", ylabel="weighted loss", ylim=(1e-3, None))  # content starts at 0
         self.ax_loss.legend()
         self.fig.tight_layout()

@@ -17,17 +17,59 @@ def test_show_images_lays_out_titled_panels_without_axes():
     assert [len(ax.get_images()) for ax in axes] == [1, 1, 1, 0]
 
 
-def test_live_plot_draws_every_few_steps_and_the_last(monkeypatch):
+def test_live_plot_redraws_within_its_time_budget_and_draws_the_last_step(monkeypatch):
     import IPython.display
 
+    import d2lstyle.plotting
+
+    clock = FakeClock()
+    monkeypatch.setattr(d2lstyle.plotting, "perf_counter", clock)
     shown = []
     monkeypatch.setattr(IPython.display, "display", lambda fig, display_id: shown.append(fig) or DummyHandle(shown))
-    live = LivePlot(steps=7, every=3)
-    for step in range(1, 8):
+    monkeypatch.setattr(LivePlot, "draw", lambda self, step, img: clock.advance(0.1) or shown.append(step))
+    live = LivePlot(steps=40, budget=0.05, notebook=True)
+    for step in range(1, 41):
+        clock.advance(1.0)  # one optimisation step takes 1 s, one redraw 0.1 s: 2 s apart keeps drawing at 5 %
         live(step, torch.rand(1, 3, 8, 8), {"content": 1.0 / step, "style": 2.0, "tv": 0.1, "total": 3.0})
-    assert len(shown) == 3  # steps 3, 6 and 7: one display, then two updates of it
-    assert len(live.history) == 7
+    # A redraw 0.1 s after a step of 1 s may come 0.1 / 0.05 = 2 s after the last one: every other step, at once
+    # at the first step, and always at the last.
+    assert shown == [*range(1, 40, 2), 40]
+    assert live.draws == len(shown)
+    assert live.drawing <= 0.05 * clock.now + 0.1  # the budget, give or take the last draw
+    assert len(live.history) == 40
+
+
+def test_live_plot_draws_the_losses_in_place():
+    import matplotlib.pyplot as plt
+
+    live = LivePlot(steps=3, notebook=True)
+    for step in range(1, 4):
+        live.history.append({"content": 1.0 / step, "style": 2.0, "tv": 0.1, "total": 3.0})
+    live.handle = DummyHandle([])  # as if displayed once: later draws update that display
+    live.draw(3, torch.rand(1, 3, 8, 8))
     assert [line.get_label() for line in live.ax_loss.get_lines()] == ["content", "style", "tv"]
+    assert live.ax_img.get_title() == "step 3" and len(live.handle.shown) == 1
+    plt.close(live.fig)
+
+
+def test_live_plot_outside_a_notebook_is_a_progress_bar(capsys):
+    live = LivePlot(steps=5)  # pytest runs no Jupyter kernel
+    for step in range(1, 6):
+        live(step, torch.rand(1, 3, 8, 8), {"content": 0.5, "style": 1.5, "tv": 0.01, "total": 2.01})
+    err = capsys.readouterr().err
+    assert "5/5" in err and "style=1.5" in err
+    assert live.handle is None and live.draws == 0
+
+
+class FakeClock:
+    def __init__(self):
+        self.now = 0.0
+
+    def __call__(self):
+        return self.now
+
+    def advance(self, seconds):
+        self.now += seconds
 
 
 class DummyHandle:

@@ -1,0 +1,160 @@
+"""Slides metadata, labelled figures and the student versions of the notebooks (d2lstyle/classroom.py)."""
+
+import ast
+import sys
+
+import nbformat
+import pytest
+
+from d2lstyle import classroom
+
+NOTEBOOKS = classroom.notebooks()
+SLIDE_TYPES = {"slide", "subslide", "fragment", "skip", "notes", "-"}
+
+
+def read(path):
+    return nbformat.read(path, as_version=4)
+
+
+def tagged(nb, tag):
+    return [i for i, cell in enumerate(nb.cells) if tag in cell.metadata.get("tags", [])]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_every_cell_has_a_slide_type_and_the_deck_opens_with_a_slide(path):
+    cells = read(path).cells
+    missing = [cell.id for cell in cells if cell.metadata.get("slideshow", {}).get("slide_type") not in SLIDE_TYPES]
+    assert missing == [], f"cells without slide metadata (add them to tools/set_slide_metadata.py): {missing}"
+    assert cells[0].metadata.slideshow.slide_type == "slide"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_every_show_images_call_labels_its_panels(path):
+    calls = [node for cell in read(path).cells if cell.cell_type == "code"
+             for node in ast.walk(ast.parse("\n".join(line for line in cell.source.splitlines()
+                                                      if not line.startswith("%"))))
+             if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "show_images"]
+    unlabelled = [ast.unparse(call) for call in calls
+                  if len(call.args) < 2 and not any(k.arg == "titles" for k in call.keywords)]
+    assert unlabelled == []
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_exercises_are_marked_a_solution_then_its_check(path):
+    nb = read(path)
+    solutions, checks = tagged(nb, "solution"), tagged(nb, "check")
+    unmarked = [c.id for c in nb.cells if c.cell_type == "code" and "reference solution" in c.source.split("\n")[0]
+                and "solution" not in c.metadata.get("tags", [])]
+    assert unmarked == [], "tag reference solutions 'solution' (tools/set_slide_metadata.py)"
+    assert solutions and [i + 1 for i in solutions] == checks
+    assert all(nb.cells[i].metadata.get("hint") for i in solutions)
+
+
+def test_stub_keeps_comments_and_signatures_and_raises_with_the_hint():
+    source = "# Exercise 2, reference solution\ndef f(a, b=2, *c, d):\n    return a\n\n\ndef g():\n    return 1\n"
+    namespace = {}
+    exec(classroom.stub(source, "add them"), namespace)
+    with pytest.raises(NotImplementedError, match="f: add them"):
+        namespace["f"](1, d=3)
+    with pytest.raises(NotImplementedError, match="g: add them"):
+        namespace["g"]()
+    assert classroom.stub(source, "x").startswith("# Exercise 2, your solution\n")
+    with pytest.raises(ValueError, match="at least one function"):
+        classroom.stub("x = 1", "x")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_student_version_differs_only_in_solutions(path):
+    nb = read(path)
+    student = classroom.student_version(nb)
+    for i, (mine, theirs) in enumerate(zip(nb.cells, student.cells, strict=True)):
+        if i in tagged(nb, "solution"):
+            assert "NotImplementedError" in theirs.source and mine.source.splitlines()[-1] not in theirs.source
+        else:
+            assert theirs.source == mine.source
+        if i in tagged(nb, "check"):
+            assert theirs.outputs == []
+    assert nb.cells[tagged(nb, "solution")[0]].source != student.cells[tagged(nb, "solution")[0]].source
+
+
+# Run in the student notebook's kernel first: every optimisation gets a quarter of its steps (at least 2; a callback
+# still sees every step number, the skipped ones repeating the last), so that "runs up to its first exercise" is
+# checked quickly; nbval runs the instructor notebooks in full.
+QUICK = """
+import sys
+from IPython import get_ipython
+import d2lstyle
+
+def _quick(full):
+    def synthesize(*args, steps=100, callback=None, **kwargs):
+        quick, last = max(2, steps // 4), []
+
+        def record(step, img, losses):
+            last[:] = [img, losses]
+            if callback is not None:
+                callback(step, img, losses)
+
+        result = full(*args, steps=quick, callback=record, **kwargs)
+        for step in range(quick + 1, steps + 1):  # the skipped steps repeat the last one: histories keep their length
+            if callback is not None and last:
+                callback(step, *last)
+        return result
+    synthesize.quick = True
+    return synthesize
+
+def _quicken_synthesize(*_):  # also a synthesize that a notebook defines itself (notebook 2)
+    namespace = get_ipython().user_ns
+    if "synthesize" in namespace and not getattr(namespace["synthesize"], "quick", False):
+        namespace["synthesize"] = _quick(namespace["synthesize"])
+
+module = sys.modules["d2lstyle.transfer"]  # d2lstyle.transfer is the function of that name
+d2lstyle.synthesize = module.synthesize = _quick(module.synthesize)
+get_ipython().events.register("post_run_cell", _quicken_synthesize)
+"""
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_student_notebook_runs_to_its_exercises_whose_checks_fail_on_stubs_and_pass_on_solutions(path, tmp_path):
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError
+
+    nb = read(path)
+    student_path = classroom.build_students([path], tmp_path)[0]
+    student = read(student_path)
+    client = NotebookClient(student, timeout=1200, kernel_name="python3",
+                            resources={"metadata": {"path": str(student_path.parent)}})
+    solutions = tagged(nb, "solution")
+    with client.setup_kernel():
+        client.execute_cell(nbformat.v4.new_code_cell(QUICK), 0)
+        for i, cell in enumerate(student.cells):
+            if cell.cell_type != "code" or i - 1 in solutions:  # checks run below, right after their stub
+                continue
+            client.execute_cell(cell, i)
+            if i in solutions:
+                with pytest.raises(CellExecutionError, match="NotImplementedError"):
+                    client.execute_cell(student.cells[i + 1], i + 1)
+                client.execute_cell(nb.cells[i], i)  # the reference solution ...
+                client.execute_cell(student.cells[i + 1], i + 1)  # ... passes the same check
+
+
+def test_sliders_cell_without_ipywidgets_says_so_in_one_line(monkeypatch, capsys):
+    nb = read(NOTEBOOKS[-1])
+    (cell,) = [c for c in nb.cells if "ipywidgets" in c.source and c.cell_type == "code"]
+    monkeypatch.setitem(sys.modules, "ipywidgets", None)  # import ipywidgets now raises ImportError
+    exec(cell.source, {"explore": None, "STYLE_LAYERS": ()})
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 1 and "ipywidgets is not installed" in lines[0]
+
+
+def test_students_command_writes_notebooks_and_data_and_an_index(tmp_path, capsys):
+    assert classroom.main(["students", "--out", str(tmp_path)]) == 0
+    assert sorted(p.name for p in (tmp_path / "students" / "notebooks").iterdir()) == [p.name for p in NOTEBOOKS]
+    assert (tmp_path / "students" / "data" / "chelsea.png").exists()  # the notebooks read ../data
+    assert "students/notebooks/01_" in (tmp_path / "index.html").read_text()
+
+
+def test_pages_without_npm_stop_with_one_clear_error_and_write_nothing(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(classroom.shutil, "which", lambda name: None)
+    assert classroom.main(["html", "--out", str(tmp_path)]) == 2
+    assert capsys.readouterr().err.startswith("d2lstyle: error: npm is needed")
+    assert list(tmp_path.iterdir()) == []

@@ -1,0 +1,90 @@
+"""Write the hand-chosen slide types and exercise markers into the notebooks' cell metadata (nothing else changes).
+
+Run once after editing the tables below: `python tools/set_slide_metadata.py`. Cells are keyed by their id, so the
+tables survive edits to the cells' sources. Slide types (Jupyter's "slideshow" metadata, used by reveal.js):
+slide = a new slide, subslide = a new slide below the current one, fragment = appears on the current slide at the
+next click, skip = left out of the deck (long definitions, set-up), notes = speaker notes (press S in the deck).
+A cell tagged "figure-only" shows only its output in the deck. A solution cell gets the tag "solution" and a hint, its
+checking cell the tag "check" (see d2lstyle/classroom.py).
+"""
+
+from pathlib import Path
+
+import nbformat
+
+NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
+
+# One idea per slide: a heading opens a slide, the figure or output that answers it follows as a fragment or on its
+# own subslide when it is tall. Definitions longer than a projector screen (and the set-up cells) are skipped:
+# students read them in the notebook; the deck shows what they do.
+SLIDES = {
+    "01_images_and_features": {
+        "c00": "slide", "c01": "skip", "c02": "slide", "c03": "skip", "c04": "fragment", "c05": "skip",
+        "c06": "fragment", "c07": "skip", "i5-lecture-style": "skip", "c08": "subslide", "c09": "fragment",
+        "i5-lecture-md": "subslide", "i5-lecture-demo": "fragment", "c10": "slide", "c11": "skip",
+        "c12": "fragment", "c13": "slide", "c14": "skip", "c15": "subslide", "c16": "skip", "c17": "notes",
+        "c18": "skip", "c19": "subslide", "c20": "slide", "c21": "subslide", "c22": "slide", "c23": "fragment",
+        "c24": "slide", "c25": "fragment", "c26": "slide", "c27": "skip", "c28": "skip",
+    },
+    "02_content_loss": {
+        "c00": "slide", "c01": "skip", "c02": "slide", "c03": "fragment", "c04": "subslide", "c05": "fragment",
+        "c06": "slide", "c07": "skip", "c08": "slide", "c09": "subslide", "c10": "subslide", "c11": "subslide",
+        "c12": "fragment", "c13": "fragment", "c14": "slide", "c15": "skip", "c16": "skip",
+    },
+    "03_gram_matrix_style": {
+        "c00": "slide", "c01": "skip", "c02": "slide", "c03": "fragment", "c04": "subslide", "c05": "subslide",
+        "c06": "slide", "c07": "fragment", "c08": "slide", "c09": "fragment", "c10": "subslide", "c11": "fragment",
+        "c12": "slide", "c13": "subslide", "c14": "subslide", "c15": "slide", "c16": "skip", "c17": "skip",
+    },
+    "04_total_variation": {
+        "c00": "slide", "c01": "skip", "c02": "slide", "c03": "fragment", "c04": "slide", "c05": "subslide",
+        "c06": "subslide", "c07": "subslide", "c08": "slide", "c09": "skip", "c10": "skip",
+    },
+    "05_style_transfer": {
+        "c00": "slide", "c01": "skip", "c02": "slide", "c03": "skip", "c04": "subslide", "c05": "fragment",
+        "c06": "slide", "c07": "skip", "c08": "notes", "c09": "skip", "c10": "slide", "c11": "subslide",
+        "c12": "subslide", "c13": "slide", "c14": "skip", "c15": "subslide", "c16": "slide", "c17": "skip",
+        "c18": "subslide", "c19": "slide", "c20": "skip", "c21": "skip", "i5-explore-md": "slide",
+        "i5-explore": "subslide", "i5-sliders": "skip",
+    },
+}
+
+# Figures too tall to share a slide with the code that draws them: the deck shows only the output.
+FIGURE_ONLY = {"01_images_and_features": ["c21"], "05_style_transfer": ["i5-explore"]}
+
+# Exercises with a reference solution: (solution cell, check cell, hint shown by the student version's stub).
+EXERCISES = {
+    "01_images_and_features": [("c27", "c28", "count the 2x2 poolings before the layer (each halves height and "
+                                "width, rounding down); blocks 1-5 have 64, 128, 256, 512, 512 channels")],
+    "02_content_loss": [("c15", "c16", "divide content_loss(Y_hat, Y) by the mean of Y squared")],
+    "03_gram_matrix_style": [("c16", "c17", "reshape X to (b, c, h*w), multiply by its transpose with @, "
+                              "divide by c*h*w as gram does")],
+    "04_total_variation": [("c09", "c10", "each term of the TV formula is a mean of absolute steps: count the "
+                            "steps of size 1 (or 1/(w-1)) among all vertical and all horizontal neighbours")],
+    "05_style_transfer": [("c20", "c21", "evaluate the objective at both images and divide; .item() gives a "
+                           "float")],
+}
+
+
+def add_tag(cell: nbformat.NotebookNode, tag: str) -> None:
+    cell.metadata["tags"] = sorted({*cell.metadata.get("tags", []), tag})
+
+
+def set_metadata(path: Path, slides: dict[str, str], figure_only: list[str],
+                 exercises: list[tuple[str, str, str]]) -> None:
+    nb = nbformat.read(path, as_version=4)
+    cells = {cell.id: cell for cell in nb.cells}
+    for cell_id, slide_type in slides.items():
+        cells[cell_id].metadata["slideshow"] = {"slide_type": slide_type}
+    for cell_id in figure_only:
+        add_tag(cells[cell_id], "figure-only")
+    for solution, check, hint in exercises:
+        add_tag(cells[solution], "solution")
+        cells[solution].metadata["hint"] = hint
+        add_tag(cells[check], "check")
+    nbformat.write(nb, path)
+
+
+if __name__ == "__main__":
+    for name, slides in SLIDES.items():
+        set_metadata(NOTEBOOKS / f"{name}.ipynb", slides, FIGURE_ONLY.get(name, []), EXERCISES.get(name, []))
