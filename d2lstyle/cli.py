@@ -4,6 +4,8 @@
     python -m d2lstyle CONTENT STYLE -o OUT.png           one picture
     python -m d2lstyle photos/ 'trip/*.jpg' a.png --style starry.jpg --style waves.jpg -o results/
                                                           every content image in every style, then a summary
+    python -m d2lstyle CONTENT --style A --style B --style-weights 0.7,0.3 -o OUT.png
+                                                          one picture in a blend of the styles (or --mask: regions)
 
 A problem with the whole command (an option, the output folder, the weights) stops it before any optimisation,
 with one line and exit status 2. A bad image fails only the pictures that need it: the others are made, and a
@@ -17,25 +19,36 @@ import argparse
 import glob
 import json
 import os
+import shlex
 import signal
 import sys
 import tempfile
 import threading
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
 from PIL import Image
 
+from d2lstyle.controls import (
+    PRESERVE_COLOR,
+    STATISTICS,
+    blend_weights,
+    check_layer_weights,
+    check_size,
+    controlled_transfer,
+    mask_from_image,
+)
 from d2lstyle.features import LAYERS, MIN_SIDE, vgg19
 from d2lstyle.images import ImageNotice, image_format, load_image, save_image
-from d2lstyle.transfer import CONTENT_LAYERS, STYLE_LAYERS, StoppedEarly, transfer
+from d2lstyle.transfer import CONTENT_LAYERS, STYLE_LAYERS, StoppedEarly
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 DEFAULT_CONTENT, DEFAULT_STYLE = DATA / "chelsea.png", DATA / "starry_night.jpg"
 # options that do not change the picture: a checkpoint made with other values of these can still be resumed
-NOT_IN_CHECKPOINT = {"inputs", "styles", "output", "force", "resume", "checkpoint_every", "device", "steps"}
+NOT_IN_CHECKPOINT = {"inputs", "styles", "output", "force", "resume", "checkpoint_every", "device", "steps",
+                     "max_size"}
 
 
 def layer_list(text: str) -> list[str]:
@@ -61,6 +74,26 @@ def finite_float(text: str) -> float:
     if value != value or value in (float("inf"), float("-inf")):
         raise argparse.ArgumentTypeError(f"{text!r} is not a number")
     return value
+
+
+def positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive number")
+    return value
+
+
+def number_list(text: str) -> list[float]:
+    try:
+        values = [float(part) for part in text.split(",")]
+    except ValueError:
+        values = [float("nan")]
+    if any(v != v or v in (float("inf"), float("-inf")) for v in values):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a comma-separated list of numbers, like 0.7,0.3")
+    return values
 
 
 class Parser(argparse.ArgumentParser):
@@ -101,7 +134,62 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     run.add_argument("--checkpoint-every", type=positive_int, metavar="N",
                      help="every N steps save the picture so far as OUT.checkpoint.png (and .json)")
     run.add_argument("--resume", action="store_true", help="continue from OUT.checkpoint.png where there is one")
+    add_control_options(p)
     return p.parse_args(argv)
+
+
+def add_control_options(p: argparse.ArgumentParser) -> None:
+    """The controls of notebook 7 (module `controls`), as one group of options."""
+    g = p.add_argument_group("controls", "colour, several styles in one picture, masks, stroke size, layers "
+                             "(notebook 7)")
+    g.add_argument("--style-weights", type=number_list, help="blend all the --style images into one picture per "
+                   "content with these weights, one per style, e.g. 0.7,0.3")
+    g.add_argument("--mask", type=Path, help="mask image over the content whose grey level picks the style (all the "
+                   "--style images, one picture per content): black none; one style: white; two styles: mid-grey "
+                   "the first, white the second")
+    g.add_argument("--preserve-color", choices=PRESERVE_COLOR, help="keep the content's colours: transfer the "
+                   "luminance only, or match the style's colour histogram to the content's first")
+    g.add_argument("--style-scale", type=positive_float, default=1.0,
+                   help="style image's shorter side as a multiple of the result's: larger, larger strokes (1)")
+    g.add_argument("--style-layer-weights", type=number_list, help="one weight per style layer, e.g. 1,1,1,0.5,0.5")
+    g.add_argument("--statistic", choices=tuple(STATISTICS), default="gram",
+                   help="style statistic: Gram matrix, or mean and covariance of the features (gram)")
+    g.add_argument("--max-size", type=positive_int, default=2048,
+                   help="refuse results whose longer side is over this many pixels (2048)")
+
+
+def checked(option: str, check, *values) -> None:
+    """Run one of the checks that Python callers get too; its error is named by the option."""
+    try:
+        check(*values)
+    except ValueError as err:
+        raise ValueError(f"{option}: {err}") from None
+
+
+def combines_styles(args: argparse.Namespace) -> bool:
+    """With --style-weights or --mask all the styles go into one picture per content; else one picture per style."""
+    return args.style_weights is not None or args.mask is not None
+
+
+def check_controls(args: argparse.Namespace) -> None:
+    """The control options that can be checked from the command alone, before anything is read."""
+    if args.style_weights is not None and args.mask is not None:
+        raise ValueError("--style-weights and --mask do not go together (the mask places the styles): drop one")
+    checked("--style-layer-weights", check_layer_weights, args.style_layer_weights, args.style_layers)
+    if args.size > args.max_size:  # before loading: an image that large may not even fit in memory
+        raise ValueError(f"--size {args.size} is over --max-size {args.max_size}: use a smaller --size, "
+                         "or raise --max-size if the machine has the memory")
+
+
+def control_options(args: argparse.Namespace, content: torch.Tensor, n_styles: int) -> dict:
+    """controlled_transfer's keyword arguments for one job's content and style count, checked before any work."""
+    checked("--max-size", check_size, content, args.max_size)
+    if args.style_weights is not None:
+        checked("--style-weights", blend_weights, args.style_weights, n_styles)
+    masks = None if args.mask is None else mask_from_image(load_image(args.mask, tuple(content.shape[-2:])), n_styles)
+    return dict(style_blend=args.style_weights, masks=masks, preserve_color=args.preserve_color,
+                style_scale=args.style_scale, style_layer_weights=args.style_layer_weights,
+                statistic=args.statistic, max_size=args.max_size)
 
 
 @dataclass
@@ -113,6 +201,7 @@ class Job:
     output: Path
     init: str | torch.Tensor = "content"  # or the image of a checkpoint, when resuming
     done: int = 0  # steps at full size done before, by the run that left the checkpoint
+    controls: dict = field(default_factory=dict)  # controlled_transfer's keyword arguments, set by preflight
 
     def __str__(self) -> str:
         return f"{self.content.name} in the style of {' + '.join(s.name for s in self.styles)}"
@@ -182,10 +271,14 @@ def output_names(args: argparse.Namespace, pairs: list[tuple[Path, list[Path]]])
 
 
 def build_jobs(args: argparse.Namespace, failures: list[Outcome]) -> list[Job]:
-    """Every content image in every style, with its output path; inputs that name no file go to `failures`."""
+    """Every content image in every style (or, combining the styles, in all of them at once), with its output path;
+    inputs that name no file go to `failures`."""
     content_items, style_items = contents_and_styles(args)
     contents, styles = gather(content_items, failures), gather(style_items, failures)
-    pairs = [(content, [style]) for content in contents for style in styles]
+    if combines_styles(args):
+        pairs = [(content, styles) for content in contents] if styles else []
+    else:
+        pairs = [(content, [style]) for content in contents for style in styles]
     if not pairs:
         return []
     return [Job(c, s, out, args.init) for (c, s), out in zip(pairs, output_names(args, pairs), strict=True)]
@@ -232,18 +325,36 @@ def resume_from(job: Job, args: argparse.Namespace, size: tuple[int, int]) -> bo
     return True
 
 
+def run_metadata(args: argparse.Namespace, job: Job) -> dict[str, str]:
+    """The text a PNG result carries: each option used, and the command that makes the same picture again."""
+    def text(value) -> str:
+        return ",".join(map(str, value)) if isinstance(value, list) else str(value)
+
+    skip = {"inputs", "styles", "output", "force", "resume", "checkpoint_every"}
+    options = {key: text(value) for key, value in vars(args).items() if key not in skip and value is not None}
+    words = ["python", "-m", "d2lstyle", str(job.content)]
+    for style in job.styles:
+        words += ["--style", str(style)]
+    for key, value in options.items():
+        words += [f"--{key.replace('_', '-')}", value]
+    return {"Software": "d2lstyle", "d2lstyle command": shlex.join(words),
+            **{f"d2lstyle {key}": value for key, value in options.items()}}
+
+
 def say(kind: str, message: object) -> None:
     print(f"d2lstyle: {kind}: {message}", file=sys.stderr)
 
 
-def load_inputs(jobs: list[Job], size: int) -> dict[Path, torch.Tensor | Exception]:
-    """Each input image loaded once; a file that cannot be used maps to its error, said here once."""
-    loaded = {}
+def load_inputs(jobs: list[Job], args: argparse.Namespace) -> dict[Path, torch.Tensor | Exception]:
+    """Each input image loaded once; a file that cannot be used maps to its error, said here once. Styles are
+    loaded large enough for --style-scale (controlled_transfer resizes them to it)."""
+    loaded, contents = {}, {job.content for job in jobs}
+    style_size = max(args.size, round(args.size * args.style_scale))
     for path in dict.fromkeys(p for job in jobs for p in (job.content, *job.styles)):
         with warnings.catch_warnings(record=True) as notices:
             warnings.simplefilter("always", ImageNotice)
             try:
-                loaded[path] = load_image(path, size)
+                loaded[path] = load_image(path, args.size if path in contents else style_size)
             except (OSError, ValueError) as err:
                 loaded[path] = err
                 say("error", err)
@@ -253,8 +364,10 @@ def load_inputs(jobs: list[Job], size: int) -> dict[Path, torch.Tensor | Excepti
 
 
 def check_output(job: Job, args: argparse.Namespace, content: torch.Tensor, inputs: list[Path]) -> None:
-    """What can be checked about one job's output before any optimisation; raises with the reason."""
+    """What can be checked about one job (its output, its controls) before any optimisation; raises with the reason.
+    Sets `job.controls`."""
     out = job.output
+    job.controls = control_options(args, content, len(job.styles))
     if out.exists() and any(p.exists() and out.samefile(p) for p in inputs):
         raise ValueError(f"{out}: the output would overwrite an input image: choose another name with -o")
     resuming = resume_from(job, args, tuple(content.shape[2:]))
@@ -268,13 +381,13 @@ def check_output(job: Job, args: argparse.Namespace, content: torch.Tensor, inpu
 
 def preflight(jobs: list[Job], args: argparse.Namespace, failures: list[Outcome]) -> dict[Path, torch.Tensor]:
     """Load every image once and check every job; the jobs that cannot run move from `jobs` to `failures`."""
-    images = load_inputs(jobs, args.size)
+    images = load_inputs(jobs, args)
     for job in list(jobs):
         needed = [images[p] for p in (job.content, *job.styles)]
         reason = next((str(x) for x in needed if isinstance(x, Exception)), "")
         if not reason:
             try:
-                check_output(job, args, images[job.content], list(images))
+                check_output(job, args, images[job.content], [*images, *([args.mask] if args.mask else [])])
             except (OSError, ValueError) as err:
                 reason = str(err)
                 say("error", err)
@@ -320,11 +433,11 @@ def optimise(job: Job, args: argparse.Namespace, net, images: dict, label: str) 
             if args.checkpoint_every and count["all"] % args.checkpoint_every == 0:
                 save_checkpoint(job, args, img, count["full"])
 
-        result = job.init if left == 0 else transfer(
-            content, styles[0] if len(styles) == 1 else styles, steps=left, optimizer=args.optimizer,
-            init=job.init, seed=args.seed, lr=args.lr, callback=progress, net=net,
-            content_layers=args.content_layers, style_layers=args.style_layers,
-            content_weight=args.content_weight, style_weight=args.style_weight, tv_weight=args.tv_weight)
+        result = job.init if left == 0 else controlled_transfer(
+            content, styles, steps=left, optimizer=args.optimizer, init=job.init, seed=args.seed, lr=args.lr,
+            callback=progress, net=net, content_layers=args.content_layers, style_layers=args.style_layers,
+            content_weight=args.content_weight, style_weight=args.style_weight, tv_weight=args.tv_weight,
+            **job.controls)
     stopped = [w for w in caught if issubclass(w.category, StoppedEarly)]
     for w in caught:
         if w not in stopped:
@@ -335,7 +448,8 @@ def optimise(job: Job, args: argparse.Namespace, net, images: dict, label: str) 
 def run_job(job: Job, args: argparse.Namespace, net, images: dict, label: str, ctrl_c: CtrlC) -> Outcome:
     """Make one picture and save it; after Ctrl-C or a numerical fault save the best image so far and say so."""
     result, count, stopped = optimise(job, args, net, images, label)
-    out = save_image(result, job.output)
+    metadata = run_metadata(args, job) if image_format(job.output) == "PNG" else None
+    out = save_image(result, job.output, metadata=metadata)
     picture, record = checkpoint_files(job.output)
     if ctrl_c.pressed:
         save_checkpoint(job, args, result, count["full"])
@@ -373,6 +487,7 @@ def run_batch(args: argparse.Namespace) -> int:
     """Check everything, make every picture that can be made, and return the exit status."""
     if args.size < MIN_SIDE:
         raise ValueError(f"--size {args.size} is too small: VGG19 needs at least {MIN_SIDE} pixels on each side")
+    check_controls(args)
     failures: list[Outcome] = []
     jobs = build_jobs(args, failures)
     for job in jobs:
