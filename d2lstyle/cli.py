@@ -42,7 +42,7 @@ from d2lstyle.controls import (
 )
 from d2lstyle.features import LAYERS, MIN_SIDE, vgg19
 from d2lstyle.images import ImageNotice, image_format, load_image, save_image
-from d2lstyle.transfer import CONTENT_LAYERS, STYLE_LAYERS, StoppedEarly
+from d2lstyle.transfer import CONTENT_LAYERS, STYLE_LAYERS, StoppedEarly, transfer
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 DEFAULT_CONTENT, DEFAULT_STYLE = DATA / "chelsea.png", DATA / "starry_night.jpg"
@@ -415,6 +415,15 @@ class CtrlC:
             signal.signal(signal.SIGINT, self.previous)
 
 
+def method(job: Job) -> tuple:
+    """controlled_transfer and the job's controls; plain `transfer` (the same objective, one network pass less for
+    the targets) when the job uses none of them."""
+    c = job.controls
+    plain = len(job.styles) == 1 and c.get("style_scale", 1.0) == 1.0 and c.get("statistic", "gram") == "gram" and all(
+        c.get(k) is None for k in ("style_blend", "masks", "preserve_color", "style_layer_weights"))
+    return (transfer, {}) if plain else (controlled_transfer, c)
+
+
 def optimise(job: Job, args: argparse.Namespace, net, images: dict, label: str) -> tuple[torch.Tensor, dict, list]:
     """Run one job's optimisation: (best image, {"all": steps of all levels, "full": steps at full size},
     StoppedEarly warnings). With a checkpoint it goes on at full size for the full-size steps that are left."""
@@ -433,11 +442,12 @@ def optimise(job: Job, args: argparse.Namespace, net, images: dict, label: str) 
             if args.checkpoint_every and count["all"] % args.checkpoint_every == 0:
                 save_checkpoint(job, args, img, count["full"])
 
-        result = job.init if left == 0 else controlled_transfer(
-            content, styles, steps=left, optimizer=args.optimizer, init=job.init, seed=args.seed, lr=args.lr,
-            callback=progress, net=net, content_layers=args.content_layers, style_layers=args.style_layers,
-            content_weight=args.content_weight, style_weight=args.style_weight, tv_weight=args.tv_weight,
-            **job.controls)
+        run, controls = method(job)
+        result = job.init if left == 0 else run(
+            content, styles[0] if run is transfer else styles, steps=left, optimizer=args.optimizer, init=job.init,
+            seed=args.seed, lr=args.lr, callback=progress, net=net, content_layers=args.content_layers,
+            style_layers=args.style_layers, content_weight=args.content_weight, style_weight=args.style_weight,
+            tv_weight=args.tv_weight, **controls)
     stopped = [w for w in caught if issubclass(w.category, StoppedEarly)]
     for w in caught:
         if w not in stopped:
