@@ -24,7 +24,10 @@ SLIDES = {
         "i5-lecture-md": "subslide", "i5-lecture-demo": "fragment", "c10": "slide", "c11": "skip",
         "c12": "fragment", "c13": "slide", "c14": "skip", "c15": "subslide", "c16": "skip", "c17": "notes",
         "c18": "skip", "c19": "subslide", "c20": "slide", "c21": "subslide", "c22": "slide", "c23": "fragment",
-        "c24": "slide", "c25": "fragment", "c26": "slide", "c27": "skip", "c28": "skip",
+        "c24": "slide", "c25": "fragment", "i6-load-helpers": "skip", "i6-real-md": "slide", "i6-real-make": "skip",
+        "i6-real-table-md": "subslide", "i6-real-table": "fragment", "i6-real-fig-md": "subslide",
+        "i6-real-fig": "fragment", "i6-real-small-md": "subslide", "i6-real-small": "fragment", "c26": "slide",
+        "c27": "skip", "c28": "skip",
     },
     "02_content_loss": {
         "c00": "slide", "c01": "skip", "c02": "slide", "c03": "fragment", "c04": "subslide", "c05": "fragment",
@@ -47,6 +50,23 @@ SLIDES = {
         "c18": "subslide", "c19": "slide", "c20": "skip", "c21": "skip", "i5-explore-md": "slide",
         "i5-explore": "subslide", "i5-sliders": "skip",
     },
+    "06_faster": {
+        "c00": "slide", "c01": "skip", "c02": "slide", "c03": "skip", "c04": "fragment", "c05": "subslide",
+        "c06": "skip", "c07": "skip", "c08": "fragment", "c09": "subslide", "c10": "fragment", "c11": "subslide",
+        "c12": "skip", "c13": "subslide", "c14": "skip", "c15": "fragment", "c16": "subslide", "c17": "fragment",
+        "c18": "subslide", "c19": "skip", "c20": "skip",
+    },
+    "07_controls": {
+        "c00": "slide", "c01": "skip", "c02": "subslide", "c03": "skip", "c04": "slide", "c05": "skip",
+        "c06": "subslide", "c07": "skip", "c08": "subslide", "c09": "fragment", "c10": "subslide", "c11": "skip",
+        "c12": "fragment", "c13": "subslide", "c14": "skip", "c15": "skip", "c16": "skip", "c17": "skip",
+        "c18": "subslide", "c19": "fragment", "c20": "subslide", "c21": "skip", "c22": "subslide", "c23": "skip",
+        "c24": "fragment", "c25": "subslide", "c26": "skip", "c27": "fragment", "c28": "subslide", "c29": "fragment",
+        "c30": "skip", "c31": "fragment", "c32": "subslide", "c33": "skip", "c34": "fragment", "c35": "subslide",
+        "c36": "fragment", "c37": "skip", "c38": "fragment", "c39": "subslide", "c40": "fragment", "c41": "subslide",
+        "c42": "skip", "c43": "fragment", "c44": "slide", "c45": "fragment", "c46": "subslide", "c47": "fragment",
+        "c48": "slide", "c49": "skip", "c50": "skip",
+    },
 }
 
 # Figures too tall to share a slide with the code that draws them: the deck shows only the output.
@@ -63,6 +83,9 @@ EXERCISES = {
                             "steps of size 1 (or 1/(w-1)) among all vertical and all horizontal neighbours")],
     "05_style_transfer": [("c20", "c21", "evaluate the objective at both images and divide; .item() gives a "
                            "float")],
+    "06_faster": [("c19", "c20", "a coarse step at scale s costs s**2 of a full-size one")],
+    "07_controls": [("c49", "c50", "rgb_to_yiq gives Y, I, Q in channels 0, 1, 2: compare channels 1: of the "
+                     "result and the content")],
 }
 
 
