@@ -112,6 +112,10 @@ d2lstyle.synthesize = module.synthesize = _quick(module.synthesize)
 get_ipython().events.register("post_run_cell", _quicken_synthesize)
 """
 
+# Their checks compare optimised images (the objective fell threefold; luminance-only kept the colours and plain
+# transfer did not), which a quarter of the steps may not reach: these run at full length.
+FULL_LENGTH = {"05_style_transfer", "07_controls"}
+
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_student_notebook_runs_to_its_exercises_whose_checks_fail_on_stubs_and_pass_on_solutions(path, tmp_path):
@@ -125,7 +129,8 @@ def test_student_notebook_runs_to_its_exercises_whose_checks_fail_on_stubs_and_p
                             resources={"metadata": {"path": str(student_path.parent)}})
     solutions = tagged(nb, "solution")
     with client.setup_kernel():
-        client.execute_cell(nbformat.v4.new_code_cell(QUICK), 0)
+        if path.stem not in FULL_LENGTH:
+            client.execute_cell(nbformat.v4.new_code_cell(QUICK), 0)
         for i, cell in enumerate(student.cells):
             if cell.cell_type != "code" or i - 1 in solutions:  # checks run below, right after their stub
                 continue
