@@ -112,15 +112,19 @@ def test_synthesize_stops_once_the_loss_stalls():
     assert 5 < len(calls) < 200
 
 
+def interrupt_at(k, seen):
+    """A callback that records each step and presses Ctrl-C at step k."""
+    def callback(step, img, losses):
+        seen.append(step)
+        if step == k:
+            raise KeyboardInterrupt
+    return callback
+
+
 def test_ctrl_c_returns_the_best_image_so_far():
     target = torch.full((1, 3, 8, 8), 0.3)
     seen = []
-
-    def interrupt(step, img, losses):
-        seen.append(step)
-        if step == 3:
-            raise KeyboardInterrupt
-
+    interrupt = interrupt_at(3, seen)
     with pytest.warns(StoppedEarly, match="interrupted at step 3"):
         result = synthesize(quadratic(target), torch.zeros(1, 3, 8, 8), steps=50, optimizer="adam", lr=0.01,
                             callback=interrupt)
@@ -168,12 +172,7 @@ def test_an_interrupted_pyramid_stops_and_still_returns_a_full_size_image(random
     monkeypatch.setattr(TRANSFER, "COARSE_MIN_SIDE", 32)
     content, style = smooth_image(64, 80, seed=1), smooth_image(64, 80, seed=2)
     seen = []
-
-    def interrupt(step, img, losses):
-        seen.append(step)
-        if step == 2:
-            raise KeyboardInterrupt
-
+    interrupt = interrupt_at(2, seen)
     with pytest.warns(StoppedEarly, match="interrupted"):
         result = transfer(content, style, steps=5, tol=0, net=random_net, callback=interrupt)
     assert seen == [1, 2] and result.shape == content.shape
