@@ -176,13 +176,16 @@ def student_version(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
 
 
 def build_students(paths: list[Path], out: Path) -> list[Path]:
-    """Student notebooks into out/students/notebooks/, the data beside them, so that the folder can be handed out."""
+    """Student notebooks into out/students/notebooks/, the data and the benchmark's results beside them, so that the
+    folder can be handed out."""
     folder = out / "students"
     written = []
     for path in paths:
         written.append(folder / "notebooks" / path.name)
         _write(nbformat.writes(student_version(nbformat.read(path, as_version=4))), written[-1])
-    shutil.copytree(ROOT / "data", folder / "data", dirs_exist_ok=True)  # the notebooks read ../data
+    # the notebooks read ../data, and notebook 6 the benchmark's committed result
+    shutil.copytree(ROOT / "data", folder / "data", dirs_exist_ok=True)
+    shutil.copytree(ROOT / "benchmarks" / "results", folder / "benchmarks" / "results", dirs_exist_ok=True)
     write_index(out)
     return written
 

@@ -48,7 +48,7 @@ DATA = Path(__file__).resolve().parent.parent / "data"
 DEFAULT_CONTENT, DEFAULT_STYLE = DATA / "chelsea.png", DATA / "starry_night.jpg"
 # options that do not change the picture: a checkpoint made with other values of these can still be resumed
 NOT_IN_CHECKPOINT = {"inputs", "styles", "output", "force", "resume", "checkpoint_every", "device", "steps",
-                     "max_size"}
+                     "tol", "max_size"}
 
 
 def layer_list(text: str) -> list[str]:
@@ -73,6 +73,13 @@ def finite_float(text: str) -> float:
         value = float("nan")
     if value != value or value in (float("inf"), float("-inf")):
         raise argparse.ArgumentTypeError(f"{text!r} is not a number")
+    return value
+
+
+def nonnegative_float(text: str) -> float:
+    value = finite_float(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is negative")
     return value
 
 
@@ -124,6 +131,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     opt = p.add_argument_group("the optimisation")
     opt.add_argument("--steps", type=positive_int, default=200,
                      help="most optimisation steps per pyramid level; it stops sooner once the loss stalls (200)")
+    opt.add_argument("--tol", type=nonnegative_float, default=1e-3,
+                     help="stop a level once the loss falls by less than this fraction over 10 steps: larger is "
+                     "sooner and rougher, 0 runs every step (0.001)")
     opt.add_argument("--init", choices=("content", "noise"), default="content", help="starting image (content)")
     opt.add_argument("--optimizer", choices=("lbfgs", "adam"), default="lbfgs")
     opt.add_argument("--lr", type=finite_float, help="learning rate (Adam: 0.02, L-BFGS: 1)")
@@ -445,7 +455,7 @@ def optimise(job: Job, args: argparse.Namespace, net, images: dict, label: str) 
         run, controls = method(job)
         result = job.init if left == 0 else run(
             content, styles[0] if run is transfer else styles, steps=left, optimizer=args.optimizer, init=job.init,
-            seed=args.seed, lr=args.lr, callback=progress, net=net, content_layers=args.content_layers,
+            seed=args.seed, lr=args.lr, tol=args.tol, callback=progress, net=net, content_layers=args.content_layers,
             style_layers=args.style_layers, content_weight=args.content_weight, style_weight=args.style_weight,
             tv_weight=args.tv_weight, **controls)
     stopped = [w for w in caught if issubclass(w.category, StoppedEarly)]

@@ -48,11 +48,13 @@ def bad_input_cases(tmp_path, content, style):
         "no such folder": ([str(content), str(style), "-o", str(tmp_path / "no" / "x.png")], "no such folder"),
         "unknown format": ([str(content), str(style), "-o", str(tmp_path / "x.doc")], "unknown image format"),
         "bad steps": ([str(content), str(style), "--steps", "-3"], "is not a positive whole number"),
+        "negative tol": ([str(content), str(style), "--tol", "-0.1"], "'-0.1' is negative"),
     }
 
 
 @pytest.mark.parametrize("case", ["missing file", "not an image", "unknown layer", "too small", "existing output",
-                                  "output is input", "no such folder", "unknown format", "bad steps"])
+                                  "output is input", "no such folder", "unknown format", "bad steps",
+                                  "negative tol"])
 def test_bad_input_gets_one_clear_line_and_writes_nothing(case, images, tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)
     argv, message = bad_input_cases(tmp_path, *images)[case]

@@ -25,7 +25,7 @@ SLIDES = {
         "c12": "fragment", "c13": "slide", "c14": "skip", "c15": "subslide", "c16": "skip", "c17": "notes",
         "c18": "skip", "c19": "subslide", "c20": "slide", "c21": "subslide", "c22": "slide", "c23": "fragment",
         "c24": "slide", "c25": "fragment", "i6-load-helpers": "skip", "i6-real-md": "slide", "i6-real-make": "skip",
-        "i6-real-table-md": "subslide", "i6-real-table": "fragment", "i6-real-fig-md": "subslide",
+        "i6-real-table-md": "fragment", "i6-real-table": "subslide", "i6-real-fig-md": "subslide",
         "i6-real-fig": "fragment", "i6-real-small-md": "subslide", "i6-real-small": "fragment", "c26": "slide",
         "c27": "skip", "c28": "skip",
     },
@@ -51,26 +51,28 @@ SLIDES = {
         "i5-explore": "subslide", "i5-sliders": "skip",
     },
     "06_faster": {
-        "c00": "slide", "c01": "skip", "c02": "slide", "c03": "skip", "c04": "fragment", "c05": "subslide",
-        "c06": "skip", "c07": "skip", "c08": "fragment", "c09": "subslide", "c10": "fragment", "c11": "subslide",
-        "c12": "skip", "c13": "subslide", "c14": "skip", "c15": "fragment", "c16": "subslide", "c17": "fragment",
-        "c18": "subslide", "c19": "skip", "c20": "skip",
+        "c00": "slide", "c01": "skip", "c02": "slide", "c03": "skip", "c04": "fragment", "c05": "fragment",
+        "c05b": "slide", "c06": "skip", "c07": "skip", "c08": "subslide", "c09": "subslide", "c09b": "slide",
+        "c10": "fragment", "c11": "slide", "c12": "skip", "c13": "subslide", "c14": "skip", "c15": "subslide",
+        "c15b": "subslide", "c16": "fragment", "c16b": "slide", "c17": "fragment", "c17b": "subslide",
+        "c18": "slide", "c19": "skip", "c20": "skip",
     },
     "07_controls": {
-        "c00": "slide", "c01": "skip", "c02": "subslide", "c03": "skip", "c04": "slide", "c05": "skip",
-        "c06": "subslide", "c07": "skip", "c08": "subslide", "c09": "fragment", "c10": "subslide", "c11": "skip",
-        "c12": "fragment", "c13": "subslide", "c14": "skip", "c15": "skip", "c16": "skip", "c17": "skip",
+        "c00": "slide", "c00b": "subslide", "c01": "skip", "c02": "subslide", "c03": "skip", "c04": "slide",
+        "c05": "skip", "c06": "subslide", "c07": "skip", "c08": "subslide", "c09": "fragment", "c10": "subslide",
+        "c11": "skip", "c12": "fragment", "c13": "slide", "c14": "skip", "c15": "skip", "c16": "skip", "c17": "skip",
         "c18": "subslide", "c19": "fragment", "c20": "subslide", "c21": "skip", "c22": "subslide", "c23": "skip",
-        "c24": "fragment", "c25": "subslide", "c26": "skip", "c27": "fragment", "c28": "subslide", "c29": "fragment",
-        "c30": "skip", "c31": "fragment", "c32": "subslide", "c33": "skip", "c34": "fragment", "c35": "subslide",
-        "c36": "fragment", "c37": "skip", "c38": "fragment", "c39": "subslide", "c40": "fragment", "c41": "subslide",
-        "c42": "skip", "c43": "fragment", "c44": "slide", "c45": "fragment", "c46": "subslide", "c47": "fragment",
-        "c48": "slide", "c49": "skip", "c50": "skip",
+        "c24": "fragment", "c25": "subslide", "c25b": "slide", "c26": "skip", "c27": "fragment", "c28": "subslide",
+        "c28b": "slide", "c29": "subslide", "c30": "skip", "c31": "subslide", "c32": "slide", "c33": "skip",
+        "c34": "fragment", "c35": "subslide", "c35b": "slide", "c36": "fragment", "c37": "skip", "c38": "subslide",
+        "c39": "slide", "c40": "fragment", "c41": "subslide", "c42": "skip", "c43": "subslide", "c44": "slide",
+        "c45": "fragment", "c46": "subslide", "c47": "fragment", "c48": "slide", "c49": "skip", "c50": "skip",
     },
 }
 
 # Figures too tall to share a slide with the code that draws them: the deck shows only the output.
-FIGURE_ONLY = {"01_images_and_features": ["c21"], "05_style_transfer": ["i5-explore"]}
+FIGURE_ONLY = {"01_images_and_features": ["c21", "i6-real-table"], "05_style_transfer": ["i5-explore"],
+               "06_faster": ["c04", "c08", "c10", "c15", "c17", "c17b"], "07_controls": ["c09", "c12", "c29", "c31"]}
 
 # Exercises with a reference solution: (solution cell, check cell, hint shown by the student version's stub).
 EXERCISES = {
