@@ -26,6 +26,8 @@ from .features import (
     torchvision_state_dict,
     vgg19,
     pass_flops,
+    bfloat16_is_fast,
+    BFloat16Features,
 )
 from .losses import (
     content_loss,
@@ -46,6 +48,7 @@ from .transfer import (
     pyramid_sizes,
     start_image,
     synthesize_level,
+    with_precision,
     transfer,
 )
 from .controls import (
@@ -90,6 +93,8 @@ __all__ = [
     'torchvision_state_dict',
     'vgg19',
     'pass_flops',
+    'bfloat16_is_fast',
+    'BFloat16Features',
     'content_loss',
     'gram',
     'style_loss',
@@ -106,6 +111,7 @@ __all__ = [
     'pyramid_sizes',
     'start_image',
     'synthesize_level',
+    'with_precision',
     'transfer',
     'scale_style',
     'check_size',

@@ -42,7 +42,7 @@ from d2lstyle.controls import (
 )
 from d2lstyle.features import LAYERS, MIN_SIDE, vgg19
 from d2lstyle.images import ImageNotice, image_format, load_image, save_image
-from d2lstyle.transfer import CONTENT_LAYERS, STYLE_LAYERS, StoppedEarly, transfer
+from d2lstyle.transfer import CONTENT_LAYERS, PRECISIONS, STYLE_LAYERS, StoppedEarly, transfer
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 DEFAULT_CONTENT, DEFAULT_STYLE = DATA / "chelsea.png", DATA / "starry_night.jpg"
@@ -137,6 +137,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     opt.add_argument("--init", choices=("content", "noise"), default="content", help="starting image (content)")
     opt.add_argument("--optimizer", choices=("lbfgs", "adam"), default="lbfgs")
     opt.add_argument("--lr", type=finite_float, help="learning rate (Adam: 0.02, L-BFGS: 1)")
+    opt.add_argument("--precision", choices=PRECISIONS, default="auto",
+                     help="of the network's passes: auto is bfloat16 where the processor has it, else float32 (auto)")
     opt.add_argument("--seed", type=int, default=0)
     opt.add_argument("--device", help="cpu, cuda, ... (default: the GPU when there is one)")
     run = p.add_argument_group("files and interruptions")
@@ -455,9 +457,9 @@ def optimise(job: Job, args: argparse.Namespace, net, images: dict, label: str) 
         run, controls = method(job)
         result = job.init if left == 0 else run(
             content, styles[0] if run is transfer else styles, steps=left, optimizer=args.optimizer, init=job.init,
-            seed=args.seed, lr=args.lr, tol=args.tol, callback=progress, net=net, content_layers=args.content_layers,
-            style_layers=args.style_layers, content_weight=args.content_weight, style_weight=args.style_weight,
-            tv_weight=args.tv_weight, **controls)
+            seed=args.seed, lr=args.lr, tol=args.tol, precision=args.precision, callback=progress, net=net,
+            content_layers=args.content_layers, style_layers=args.style_layers, content_weight=args.content_weight,
+            style_weight=args.style_weight, tv_weight=args.tv_weight, **controls)
     stopped = [w for w in caught if issubclass(w.category, StoppedEarly)]
     for w in caught:
         if w not in stopped:

@@ -195,3 +195,30 @@ def pass_flops(net: VGG19Features, img: torch.Tensor, layers: Iterable[str]) -> 
         for h in hooks:
             h.remove()
     return 2 * 2 * float(sum(count))
+
+
+# --- notebooks/06_faster.ipynb
+def bfloat16_is_fast(device: torch.device | str) -> bool:
+    """Whether `device` multiplies bfloat16 natively: a GPU that supports it, or an x86 CPU with AVX512-BF16 or AMX."""
+    device = torch.device(device)
+    if device.type == "cuda":
+        return torch.cuda.is_bf16_supported()
+    checks = ("_is_avx512_bf16_supported", "_is_amx_tile_supported")  # private, hence looked up with a default
+    return device.type == "cpu" and any(getattr(torch.cpu, name, lambda: False)() for name in checks)
+
+
+class BFloat16Features(nn.Module):
+    """`net` with its convolutions in bfloat16: `BFloat16Features(net)(img, layers)` -> float32 feature maps."""
+
+    def __init__(self, net: VGG19Features):
+        super().__init__()
+        self.net = net
+
+    @property
+    def device(self) -> torch.device:
+        return self.net.device
+
+    def forward(self, img: torch.Tensor, layers: Iterable[str]) -> dict[str, torch.Tensor]:
+        with torch.autocast(self.device.type, dtype=torch.bfloat16):
+            features = self.net(img, layers)
+        return {name: f.float() for name, f in features.items()}

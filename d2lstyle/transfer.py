@@ -17,7 +17,7 @@ import torch.nn.functional as F
 
 from d2lstyle.features import vgg19
 from d2lstyle.losses import content_loss, gram, relative_weights, style_loss, tv_loss
-from d2lstyle.features import MIN_SIDE
+from d2lstyle.features import MIN_SIDE, BFloat16Features, bfloat16_is_fast
 
 
 # --- notebooks/02_content_loss.ipynb
@@ -201,22 +201,36 @@ def synthesize_level(loss_fn: LossFn, init: torch.Tensor, **options) -> tuple[to
     return img, any(issubclass(w.category, StoppedEarly) for w in caught)
 
 
+PRECISIONS = ("auto", "float32", "bfloat16")
+
+
+def with_precision(net, precision: str):
+    """`net` running at `precision`: "float32", "bfloat16" (its convolutions) or "auto" (bfloat16 where the
+    processor has the instructions, `bfloat16_is_fast`)."""
+    if precision == "auto":
+        precision = "bfloat16" if bfloat16_is_fast(net.device) else "float32"
+    if precision not in PRECISIONS:
+        raise ValueError(f"unknown precision {precision!r}: use one of {', '.join(PRECISIONS)}")
+    return BFloat16Features(net) if precision == "bfloat16" else net
+
+
 def transfer(content_img: torch.Tensor, style_img, *, steps: int = 200, scales: Sequence[float] = SCALES,
              tol: float = 1e-3, patience: int = 10, optimizer: str = "lbfgs", init: str | torch.Tensor = "content",
              seed: int = 0, lr: float | None = None, callback: Callback | None = None, objective=StyleObjective,
-             **objective_options) -> torch.Tensor:
+             precision: str = "auto", **objective_options) -> torch.Tensor:
     """Paint `content_img` (1, 3, H, W) in [0, 1] in the style of `style_img` (any size), coarse to fine.
 
     Each level (`scales`: fractions of the content's size) resizes the content and the style image (or each of a
     list of them) by the same factor, builds `objective(content, style, **objective_options)` (StyleObjective:
     net, layers, weights) and runs `synthesize` from the last level's result, upsampled, for at most `steps`
     steps, stopping once the loss falls by less than a fraction `tol` over `patience` steps.
+    precision: of the network's passes, see `with_precision`; losses are always summed in float32.
     init: "content", "noise" (drawn with `seed`) or an image (1, 3, H, W) to continue from (full size only).
     callback(step, img, losses) numbers the steps of all levels in one sequence. Returns (1, 3, H, W) in [0, 1].
     """
     height, width = content_img.shape[-2:]
-    objective_options.setdefault("net", vgg19())  # one network for all levels
-    device = objective_options["net"].device
+    net = with_precision(objective_options.get("net") or vgg19(), precision)  # one network for all levels
+    objective_options["net"], device = net, net.device
     x = start_image(init, content_img, seed).to(device)
     count = {"before": 0, "now": 0}  # steps of the finished levels, and of all levels so far
 
