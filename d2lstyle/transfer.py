@@ -154,7 +154,7 @@ def lecture_recipe(loss_fn: Callable[[torch.Tensor], torch.Tensor], init: torch.
 
 
 # --- notebooks/06_faster.ipynb
-SCALES = (0.5, 1.0)
+SCALES = (1.0,)  # full size only: a coarse level did not pay at 300x450 (the benchmark below)
 COARSE_MIN_SIDE = 64  # relu5_1 sees a 16th of each side: on smaller levels its maps are under 4x4
 
 
@@ -218,9 +218,9 @@ def transfer(content_img: torch.Tensor, style_img, *, steps: int = 200, scales: 
              tol: float = 1e-3, patience: int = 10, optimizer: str = "lbfgs", init: str | torch.Tensor = "content",
              seed: int = 0, lr: float | None = None, callback: Callback | None = None, objective=StyleObjective,
              precision: str = "auto", **objective_options) -> torch.Tensor:
-    """Paint `content_img` (1, 3, H, W) in [0, 1] in the style of `style_img` (any size), coarse to fine.
+    """Paint `content_img` (1, 3, H, W) in [0, 1] in the style of `style_img` (any size), coarse to fine if asked.
 
-    Each level (`scales`: fractions of the content's size) resizes the content and the style image (or each of a
+    Each level (`scales`: fractions of the content's size; by default the full size only) resizes the content and the style image (or each of a
     list of them) by the same factor, builds `objective(content, style, **objective_options)` (StyleObjective:
     net, layers, weights) and runs `synthesize` from the last level's result, upsampled, for at most `steps`
     steps, stopping once the loss falls by less than a fraction `tol` over `patience` steps.

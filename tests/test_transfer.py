@@ -141,6 +141,13 @@ def test_ctrl_c_returns_the_best_image_so_far():
     assert quadratic(target)(result) < quadratic(target)(torch.zeros(1, 3, 8, 8))
 
 
+def test_transfer_works_at_full_size_only_by_default(random_net):
+    seen = []
+    transfer(smooth_image(256, 256, seed=1), smooth_image(256, 256, seed=2), steps=2, tol=0, net=random_net,
+             callback=lambda step, img, losses: seen.append(tuple(img.shape[-2:])))
+    assert seen == [(256, 256), (256, 256)]
+
+
 def test_pyramid_sizes_halve_and_skip_levels_that_are_too_small():
     assert pyramid_sizes(300, 450, (0.5, 1)) == [(150, 225), (300, 450)]
     assert pyramid_sizes(300, 450, (1, 0.125, 0.5)) == [(150, 225), (300, 450)]  # 38 px: too small for relu5_1
@@ -157,7 +164,7 @@ def test_transfer_goes_coarse_to_fine_numbering_steps_across_levels(random_net, 
         built.append((tuple(content_img.shape[-2:]), tuple(style_img.shape[-2:])))
         return StyleObjective(content_img, style_img, **options)
 
-    result = transfer(content, style, steps=3, tol=0, net=random_net, objective=objective,
+    result = transfer(content, style, steps=3, tol=0, scales=(0.5, 1), net=random_net, objective=objective,
                       callback=lambda step, img, losses: seen.append((step, tuple(img.shape[-2:]))))
     assert built == [((32, 40), (36, 48)), ((64, 80), (72, 96))]  # the style shrinks by the same factor
     assert seen == [(1, (32, 40)), (2, (32, 40)), (3, (32, 40)), (4, (64, 80)), (5, (64, 80)), (6, (64, 80))]
@@ -173,7 +180,7 @@ def test_transfer_resizes_each_style_of_a_list(random_net, monkeypatch):
         sizes.append([tuple(s.shape[-2:]) for s in style_imgs])
         return StyleObjective(content_img, style_imgs[0], **options)
 
-    transfer(smooth_image(64, 64, seed=1), styles, steps=1, net=random_net, objective=objective)
+    transfer(smooth_image(64, 64, seed=1), styles, steps=1, scales=(0.5, 1), net=random_net, objective=objective)
     assert sizes == [[(40, 40), (32, 48)], [(80, 80), (64, 96)]]
 
 
@@ -183,7 +190,7 @@ def test_an_interrupted_pyramid_stops_and_still_returns_a_full_size_image(random
     seen = []
     interrupt = interrupt_at(2, seen)
     with pytest.warns(StoppedEarly, match="interrupted"):
-        result = transfer(content, style, steps=5, tol=0, net=random_net, callback=interrupt)
+        result = transfer(content, style, steps=5, tol=0, scales=(0.5, 1), net=random_net, callback=interrupt)
     assert seen == [1, 2] and result.shape == content.shape
 
 
