@@ -220,10 +220,11 @@ def transfer(content_img: torch.Tensor, style_img, *, steps: int = 200, scales: 
              precision: str = "auto", **objective_options) -> torch.Tensor:
     """Paint `content_img` (1, 3, H, W) in [0, 1] in the style of `style_img` (any size), coarse to fine if asked.
 
-    Each level (`scales`: fractions of the content's size; by default the full size only) resizes the content and the style image (or each of a
-    list of them) by the same factor, builds `objective(content, style, **objective_options)` (StyleObjective:
-    net, layers, weights) and runs `synthesize` from the last level's result, upsampled, for at most `steps`
-    steps, stopping once the loss falls by less than a fraction `tol` over `patience` steps.
+    Each level (`scales`: fractions of the content's size; by default the full size only) resizes the content
+    and the style image (or each of a list of them) by the same factor, builds
+    `objective(content, style, **objective_options)` (StyleObjective: net, layers, weights) and runs `synthesize`
+    from the last level's result, upsampled, for at most `steps` steps, stopping once the loss falls by less than
+    a fraction `tol` over `patience` steps.
     precision: of the network's passes, see `with_precision`; losses are always summed in float32.
     init: "content", "noise" (drawn with `seed`) or an image (1, 3, H, W) to continue from (full size only).
     callback(step, img, losses) numbers the steps of all levels in one sequence. Returns (1, 3, H, W) in [0, 1].
