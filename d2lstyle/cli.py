@@ -48,7 +48,7 @@ DATA = Path(__file__).resolve().parent.parent / "data"
 DEFAULT_CONTENT, DEFAULT_STYLE = DATA / "chelsea.png", DATA / "starry_night.jpg"
 # options that do not change the picture: a checkpoint made with other values of these can still be resumed
 NOT_IN_CHECKPOINT = {"inputs", "styles", "output", "force", "resume", "checkpoint_every", "device", "steps",
-                     "tol", "max_size"}
+                     "tol", "scales", "max_size"}
 
 
 def layer_list(text: str) -> list[str]:
@@ -103,6 +103,14 @@ def number_list(text: str) -> list[float]:
     return values
 
 
+def scale_list(text: str) -> list[float]:
+    values = number_list(text)
+    if not all(0 < v <= 1 for v in values):
+        raise argparse.ArgumentTypeError(f"{text!r}: each level is a fraction of the size, over 0 and at most 1, "
+                                         "like 0.25,0.5,1")
+    return values
+
+
 class Parser(argparse.ArgumentParser):
     def error(self, message: str):
         """One line, without the usage text, like every other error of this command."""
@@ -134,6 +142,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     opt.add_argument("--tol", type=nonnegative_float, default=1e-3,
                      help="stop a level once the loss falls by less than this fraction over 10 steps: larger is "
                      "sooner and rougher, 0 runs every step (0.001)")
+    opt.add_argument("--scales", type=scale_list, default=[1.0],
+                     help="levels of a coarse-to-fine pyramid as fractions of the size, e.g. 0.25,0.5,1 for large "
+                     "pictures; levels under 64 pixels are skipped (1: full size only)")
     opt.add_argument("--init", choices=("content", "noise"), default="content", help="starting image (content)")
     opt.add_argument("--optimizer", choices=("lbfgs", "adam"), default="lbfgs")
     opt.add_argument("--lr", type=finite_float, help="learning rate (Adam: 0.02, L-BFGS: 1)")
@@ -457,9 +468,9 @@ def optimise(job: Job, args: argparse.Namespace, net, images: dict, label: str) 
         run, controls = method(job)
         result = job.init if left == 0 else run(
             content, styles[0] if run is transfer else styles, steps=left, optimizer=args.optimizer, init=job.init,
-            seed=args.seed, lr=args.lr, tol=args.tol, precision=args.precision, callback=progress, net=net,
-            content_layers=args.content_layers, style_layers=args.style_layers, content_weight=args.content_weight,
-            style_weight=args.style_weight, tv_weight=args.tv_weight, **controls)
+            seed=args.seed, lr=args.lr, tol=args.tol, scales=args.scales, precision=args.precision, callback=progress,
+            net=net, content_layers=args.content_layers, style_layers=args.style_layers,
+            content_weight=args.content_weight, style_weight=args.style_weight, tv_weight=args.tv_weight, **controls)
     stopped = [w for w in caught if issubclass(w.category, StoppedEarly)]
     for w in caught:
         if w not in stopped:

@@ -49,12 +49,13 @@ def bad_input_cases(tmp_path, content, style):
         "unknown format": ([str(content), str(style), "-o", str(tmp_path / "x.doc")], "unknown image format"),
         "bad steps": ([str(content), str(style), "--steps", "-3"], "is not a positive whole number"),
         "negative tol": ([str(content), str(style), "--tol", "-0.1"], "'-0.1' is negative"),
+        "bad scales": ([str(content), str(style), "--scales", "0,1"], "'0,1': each level is a fraction of the size"),
     }
 
 
 @pytest.mark.parametrize("case", ["missing file", "not an image", "unknown layer", "too small", "existing output",
                                   "output is input", "no such folder", "unknown format", "bad steps",
-                                  "negative tol"])
+                                  "negative tol", "bad scales"])
 def test_bad_input_gets_one_clear_line_and_writes_nothing(case, images, tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)
     argv, message = bad_input_cases(tmp_path, *images)[case]

@@ -194,6 +194,17 @@ def test_resume_refuses_a_checkpoint_made_with_other_options(folder, use_net, ca
     assert status == 2 and "r.checkpoint.json: made with other values of style_weight" in err
 
 
+def test_scales_add_coarse_levels_before_the_full_size(folder, use_net, capsys):
+    argv = [folder / "photos/a.png", folder / "styles/s1.png", "-o", folder / "out/r.png", *SHALLOW,
+            "--size", "128", "--steps", "2", "--tol", "0"]
+    net = use_net()
+    assert run(argv, capsys)[0] == 0 and net.calls == 2 + 2  # the targets, two steps at full size
+    net = use_net()
+    assert run([*argv, "--scales", "0.5,1", "--force"], capsys)[0] == 0
+    assert net.calls == (2 + 2) + (2 + 2)  # the same again at half size (64 pixels) first
+    assert load_image(folder / "out/r.png").shape[-2] == 128
+
+
 def test_checkpoints_are_saved_every_n_steps(folder, use_net, capsys, monkeypatch):
     use_net()
     seen = []
