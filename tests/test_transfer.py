@@ -91,7 +91,7 @@ def test_end_to_end_with_the_real_weights_and_images(real_net):
     content = load_image(DEFAULT_CONTENT, size=64)
     style = load_image(DEFAULT_STYLE, size=64)
     objective = StyleObjective(content, style, net=real_net)
-    result = transfer(content, style, steps=20, net=real_net)
+    result = transfer(content, style, steps=40, net=real_net)  # 20 steps are mid-way: content not yet settled
     before, after = objective.parts(content), objective.parts(result)
     assert objective(result) < objective(content) / 3
     assert after["style"] < before["style"] / 3  # it took on the style ...
