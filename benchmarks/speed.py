@@ -8,7 +8,8 @@ It optimises the project's own `StyleObjective` (default images, weights and los
     the best one (lowest final objective) is the one compared. Pixels are clamped to [0, 1] after each step, as in
     `synthesize`.
 (b) the project's default: `transfer(content, style)` with its defaults (on a processor with bfloat16 instructions
-    its passes run in bfloat16; the objective it reaches is scored in float32, like the recipe's).
+    its passes run in bfloat16, and on a CPU the network is stored channel-last; the objective it reaches is
+    scored in float32, like the recipe's).
 
 It prints and writes (JSON, CSV of the objective against wall time) the objective each reaches at the output size,
 the wall time (b) needs to reach (a)'s final value, the ratio, seconds per step against the bare forward+backward
@@ -33,11 +34,11 @@ from pathlib import Path
 import torch
 
 from d2lstyle import (
-    BFloat16Features,
     StyleObjective,
     lecture_recipe,
     load_image,
     pass_flops,
+    resolve_precision,
     save_image,
     transfer,
     vgg19,
@@ -182,7 +183,8 @@ def report(row: dict) -> str:
     speedup = f"{row['speedup']:.1f}x" if row["speedup"] else "-"
     lines = [
         f"size {row['size']}: one forward+backward pass {row['pass_gflop']:.0f} GFLOP, float32 "
-        f"{row['bare_pass_s']['recipe']:.2f} s; transfer() runs its passes in {row['precision']}: "
+        f"{row['bare_pass_s']['recipe']:.2f} s; transfer() runs its passes in {row['precision']}"
+        f"{', channel-last' if row['device'] == 'cpu' else ''}: "
         f"{row['bare_pass_s']['ours']:.2f} s",
         "recipe objective after its steps, by learning rate: "
         + ", ".join(f"{lr}: {v:.4g}" for lr, v in row["recipe_objective_by_lr"].items()),
@@ -241,7 +243,7 @@ def main(argv: list[str] | None = None) -> None:
     objective = StyleObjective(content, style, net=net)
     layers = objective.content_layers + objective.style_layers
     fast = with_precision(net, "auto")  # what transfer() runs by default
-    precision = "bfloat16" if isinstance(fast, BFloat16Features) else "float32"
+    precision = resolve_precision("auto", net.device)
     bare = {"recipe": bare_pass_seconds(objective, content),
             "ours": bare_pass_seconds(StyleObjective(content, style, net=fast), content)}
     gflop = pass_flops(net, content, layers) / 1e9
@@ -256,7 +258,7 @@ def main(argv: list[str] | None = None) -> None:
         print(f"recipe lr {lr:.4g}: objective {recipes[lr]['objective']:.4g} in {recipes[lr]['seconds']:.1f} s",
               flush=True)
     peak["recipe"] = peak_rss_gb()
-    row |= summarize(args, recipes, ours, bare, gflop) | {"precision": precision}
+    row |= summarize(args, recipes, ours, bare, gflop) | {"precision": precision, "device": net.device.type}
     row["peak_rss_gb"], row["machine"] = peak, machine()
     text = report(row)
     print(text)

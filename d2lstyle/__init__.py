@@ -28,6 +28,7 @@ from .features import (
     pass_flops,
     bfloat16_is_fast,
     BFloat16Features,
+    ChannelsLast,
 )
 from .losses import (
     content_loss,
@@ -48,6 +49,7 @@ from .transfer import (
     pyramid_sizes,
     start_image,
     synthesize_level,
+    resolve_precision,
     with_precision,
     transfer,
 )
@@ -95,6 +97,7 @@ __all__ = [
     'pass_flops',
     'bfloat16_is_fast',
     'BFloat16Features',
+    'ChannelsLast',
     'content_loss',
     'gram',
     'style_loss',
@@ -111,6 +114,7 @@ __all__ = [
     'pyramid_sizes',
     'start_image',
     'synthesize_level',
+    'resolve_precision',
     'with_precision',
     'transfer',
     'scale_style',

@@ -25,6 +25,8 @@ from pathlib import Path
 
 import nbformat
 
+from d2lstyle.files import write_text_whole
+
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 # The versions nbconvert's templates are written for (reveal.js 4 API, MathJax 2 API, require.js for widgets).
@@ -79,9 +81,7 @@ def _for_the_web(path: Path) -> nbformat.NotebookNode:
 
 def _write(text: str, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
+    write_text_whole(path, text)
 
 
 def _export(exporter, paths: list[Path], out: Path, name: str) -> list[Path]:

@@ -18,11 +18,9 @@ from __future__ import annotations
 import argparse
 import glob
 import json
-import os
 import shlex
 import signal
 import sys
-import tempfile
 import threading
 import warnings
 from dataclasses import dataclass, field
@@ -41,6 +39,7 @@ from d2lstyle.controls import (
     mask_from_image,
 )
 from d2lstyle.features import LAYERS, MIN_SIDE, vgg19
+from d2lstyle.files import write_text_whole
 from d2lstyle.images import ImageNotice, image_format, load_image, save_image
 from d2lstyle.transfer import CONTENT_LAYERS, PRECISIONS, STYLE_LAYERS, StoppedEarly, transfer
 
@@ -84,11 +83,8 @@ def nonnegative_float(text: str) -> float:
 
 
 def positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = -1.0
-    if not value > 0 or value == float("inf"):
+    value = finite_float(text)
+    if value <= 0:
         raise argparse.ArgumentTypeError(f"{text!r} is not a positive number")
     return value
 
@@ -324,10 +320,8 @@ def save_checkpoint(job: Job, args: argparse.Namespace, img: torch.Tensor, full_
     """The picture and the steps done at full size, each file written whole (temporary file, then rename)."""
     picture, record = checkpoint_files(job.output)
     save_image(img, picture)
-    fd, tmp = tempfile.mkstemp(dir=record.parent, prefix=f".{record.name}-", suffix=".part")
-    with os.fdopen(fd, "w") as f:
-        json.dump({"full_size_steps": full_size_steps, "steps": args.steps, "options": options_of(job, args)}, f)
-    os.replace(tmp, record)
+    write_text_whole(record, json.dumps({"full_size_steps": full_size_steps, "steps": args.steps,
+                                         "options": options_of(job, args)}))
 
 
 def resume_from(job: Job, args: argparse.Namespace, size: tuple[int, int]) -> bool:

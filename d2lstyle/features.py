@@ -12,6 +12,7 @@ import io
 from collections import OrderedDict
 from collections.abc import Iterable
 from pathlib import Path
+import copy
 
 import torch
 from torch import nn
@@ -222,3 +223,20 @@ class BFloat16Features(nn.Module):
         with torch.autocast(self.device.type, dtype=torch.bfloat16):
             features = self.net(img, layers)
         return {name: f.float() for name, f in features.items()}
+
+
+# --- notebooks/06_faster.ipynb
+class ChannelsLast(nn.Module):
+    """`net` with weights and input stored channel-last (NHWC): `ChannelsLast(net)(img, layers)` -> the same
+    feature maps (1, c, h, w). It keeps its own copy of the weights, so `net` stays as it was."""
+
+    def __init__(self, net: VGG19Features):
+        super().__init__()
+        self.net = copy.deepcopy(net).to(memory_format=torch.channels_last)
+
+    @property
+    def device(self) -> torch.device:
+        return self.net.device
+
+    def forward(self, img: torch.Tensor, layers: Iterable[str]) -> dict[str, torch.Tensor]:
+        return self.net(img.contiguous(memory_format=torch.channels_last), layers)

@@ -17,7 +17,7 @@ import torch.nn.functional as F
 
 from d2lstyle.features import vgg19
 from d2lstyle.losses import content_loss, gram, relative_weights, style_loss, tv_loss
-from d2lstyle.features import MIN_SIDE, BFloat16Features, bfloat16_is_fast
+from d2lstyle.features import MIN_SIDE, BFloat16Features, ChannelsLast, bfloat16_is_fast
 
 
 # --- notebooks/02_content_loss.ipynb
@@ -204,14 +204,23 @@ def synthesize_level(loss_fn: LossFn, init: torch.Tensor, **options) -> tuple[to
 PRECISIONS = ("auto", "float32", "bfloat16")
 
 
-def with_precision(net, precision: str):
-    """`net` running at `precision`: "float32", "bfloat16" (its convolutions) or "auto" (bfloat16 where the
-    processor has the instructions, `bfloat16_is_fast`)."""
-    if precision == "auto":
-        precision = "bfloat16" if bfloat16_is_fast(net.device) else "float32"
+def resolve_precision(precision: str, device: torch.device | str) -> str:
+    """"float32" or "bfloat16" for `precision` on `device`: "auto" is bfloat16 where `bfloat16_is_fast(device)`."""
     if precision not in PRECISIONS:
         raise ValueError(f"unknown precision {precision!r}: use one of {', '.join(PRECISIONS)}")
-    return BFloat16Features(net) if precision == "bfloat16" else net
+    if precision == "auto":
+        return "bfloat16" if bfloat16_is_fast(device) else "float32"
+    return precision
+
+
+def with_precision(net, precision: str):
+    """`net` set up for fast passes: channel-last on a CPU (`ChannelsLast`), and for "bfloat16" (see
+    `resolve_precision`) its convolutions in bfloat16 (`BFloat16Features`). A network set up already is kept."""
+    precision = resolve_precision(precision, net.device)
+    if isinstance(net, (BFloat16Features, ChannelsLast)):
+        return net
+    fast = ChannelsLast(net) if torch.device(net.device).type == "cpu" else net
+    return BFloat16Features(fast) if precision == "bfloat16" else fast
 
 
 def transfer(content_img: torch.Tensor, style_img, *, steps: int = 200, scales: Sequence[float] = SCALES,

@@ -1,3 +1,4 @@
+import argparse
 import subprocess
 import sys
 
@@ -5,7 +6,7 @@ import pytest
 from PIL import Image
 
 from d2lstyle import load_image, save_image
-from d2lstyle.cli import main
+from d2lstyle.cli import main, positive_float
 from tests.conftest import smooth_image
 
 
@@ -75,3 +76,12 @@ def test_force_overwrites_an_existing_output(images, tmp_path, capsys):
     out = save_image(load_image(content)[..., :32, :32], tmp_path / "old.png")
     assert main([str(content), str(style), "-o", str(out), "--size", "32", "--steps", "1", "--force"]) == 0
     assert Image.open(out).size == (38, 32)
+
+
+@pytest.mark.parametrize("text, message", [
+    ("0", "'0' is not a positive number"), ("-2", "'-2' is not a positive number"),
+    ("abc", "'abc' is not a number"), ("inf", "'inf' is not a number"), ("nan", "'nan' is not a number")])
+def test_positive_float_names_what_is_wrong(text, message):
+    with pytest.raises(argparse.ArgumentTypeError, match=message):
+        positive_float(text)
+    assert positive_float("0.5") == 0.5

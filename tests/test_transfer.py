@@ -5,6 +5,7 @@ import torch
 
 from d2lstyle import (
     BFloat16Features,
+    ChannelsLast,
     StyleObjective,
     bfloat16_is_fast,
     lecture_recipe,
@@ -237,13 +238,42 @@ def test_bfloat16_features_are_float32_and_close_to_the_float32_ones(random_net,
         assert not torch.equal(half[name], exact[name])  # it did run in bfloat16
 
 
-def test_with_precision_wraps_the_network_only_when_asked_or_fast(random_net):
-    assert TRANSFER.with_precision(random_net, "float32") is random_net
-    assert isinstance(TRANSFER.with_precision(random_net, "bfloat16"), BFloat16Features)
+def test_channels_last_gives_the_same_features_and_gradients_and_leaves_the_network_alone(random_net, tiny_pair):
+    content, _ = tiny_pair
+    layers = ["relu1_1", "relu3_1", "relu5_1"]
+    nhwc = ChannelsLast(random_net)
+    assert random_net.layers.conv1_2.weight.is_contiguous()  # the caller's network keeps its layout
+    assert nhwc.net.layers.conv1_2.weight.is_contiguous(memory_format=torch.channels_last)
+    grads = []
+    for net in (random_net, nhwc):
+        x = content.clone().requires_grad_(True)
+        features = net(x, layers)
+        sum(f.square().mean() for f in features.values()).backward()
+        grads.append((features, x.grad))
+    (plain, plain_grad), (reordered, reordered_grad) = grads
+    assert list(reordered) == layers
+    for name in layers:
+        assert reordered[name].shape == plain[name].shape
+        torch.testing.assert_close(reordered[name], plain[name], rtol=1e-4, atol=1e-5)
+    torch.testing.assert_close(reordered_grad, plain_grad, rtol=1e-3, atol=1e-6)
+
+
+def test_with_precision_stores_the_network_channel_last_and_runs_bfloat16_when_asked_or_fast(random_net):
+    plain = TRANSFER.with_precision(random_net, "float32")
+    assert isinstance(plain, ChannelsLast)  # on a CPU
+    half = TRANSFER.with_precision(random_net, "bfloat16")
+    assert isinstance(half, BFloat16Features) and isinstance(half.net, ChannelsLast)
     auto = TRANSFER.with_precision(random_net, "auto")
     assert isinstance(auto, BFloat16Features) == bfloat16_is_fast(random_net.device)
+    assert TRANSFER.with_precision(half, "auto") is half and TRANSFER.with_precision(plain, "float32") is plain
     with pytest.raises(ValueError, match="unknown precision 'half': use one of auto, float32, bfloat16"):
         TRANSFER.with_precision(random_net, "half")
+
+
+def test_resolve_precision_names_what_auto_means_here():
+    assert TRANSFER.resolve_precision("float32", "cpu") == "float32"
+    assert TRANSFER.resolve_precision("bfloat16", "cpu") == "bfloat16"
+    assert TRANSFER.resolve_precision("auto", "cpu") == ("bfloat16" if bfloat16_is_fast("cpu") else "float32")
 
 
 def test_transfer_in_bfloat16_reaches_the_objective_of_float32(random_net, tiny_pair):
