@@ -17,7 +17,7 @@ import torch.nn.functional as F
 
 from d2lstyle.features import vgg19
 from d2lstyle.losses import content_loss, gram, relative_weights, style_loss, tv_loss
-from d2lstyle.features import MIN_SIDE, BFloat16Features, ChannelsLast, bfloat16_is_fast
+from d2lstyle.features import MIN_SIDE, BFloat16Features, ChannelsLast, VGG19Features, bfloat16_is_fast
 
 
 # --- notebooks/02_content_loss.ipynb
@@ -214,12 +214,13 @@ def resolve_precision(precision: str, device: torch.device | str) -> str:
 
 
 def with_precision(net, precision: str):
-    """`net` set up for fast passes: channel-last on a CPU (`ChannelsLast`), and for "bfloat16" (see
-    `resolve_precision`) its convolutions in bfloat16 (`BFloat16Features`). A network set up already is kept."""
+    """`net` set up for fast passes: a `VGG19Features` on a CPU channel-last (`ChannelsLast`; other feature
+    extractors keep their layout), and for "bfloat16" (see `resolve_precision`) its convolutions in bfloat16
+    (`BFloat16Features`). A network set up already is kept."""
     precision = resolve_precision(precision, net.device)
     if isinstance(net, (BFloat16Features, ChannelsLast)):
         return net
-    fast = ChannelsLast(net) if torch.device(net.device).type == "cpu" else net
+    fast = ChannelsLast(net) if isinstance(net, VGG19Features) and net.device.type == "cpu" else net
     return BFloat16Features(fast) if precision == "bfloat16" else fast
 
 

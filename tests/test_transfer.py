@@ -266,6 +266,22 @@ def test_with_precision_stores_the_network_channel_last_and_runs_bfloat16_when_a
     auto = TRANSFER.with_precision(random_net, "auto")
     assert isinstance(auto, BFloat16Features) == bfloat16_is_fast(random_net.device)
     assert TRANSFER.with_precision(half, "auto") is half and TRANSFER.with_precision(plain, "float32") is plain
+
+
+def test_with_precision_leaves_the_layout_of_another_feature_extractor_alone(random_net):
+    """A network of the caller's own (here a plain wrapper that counts its calls) is used as it is."""
+    class Counting:
+        def __init__(self, net):
+            self.net, self.device, self.calls = net, net.device, 0
+
+        def __call__(self, img, layers):
+            self.calls += 1
+            return self.net(img, layers)
+
+    mine = Counting(random_net)
+    assert TRANSFER.with_precision(mine, "float32") is mine
+    half = TRANSFER.with_precision(mine, "bfloat16")
+    assert isinstance(half, BFloat16Features) and half.net is mine
     with pytest.raises(ValueError, match="unknown precision 'half': use one of auto, float32, bfloat16"):
         TRANSFER.with_precision(random_net, "half")
 
