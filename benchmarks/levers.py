@@ -26,7 +26,6 @@ Two parts, at one size (300x450 by default), on the default images, weights and 
 from __future__ import annotations
 
 import argparse
-import copy
 import json
 import math
 import time
@@ -35,26 +34,10 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-from d2lstyle import BFloat16Features, StyleObjective, load_image, synthesize, vgg19
+from d2lstyle import BFloat16Features, ChannelsLast, StyleObjective, load_image, synthesize, vgg19
 
 ROOT = Path(__file__).resolve().parent.parent
 RECIPE_BEST_LR = 0.1356  # benchmarks/results/speed.md: the best of the recipe's three rates
-
-
-class ChannelsLast(torch.nn.Module):
-    """`net` with weights and input stored channel-last; `bfloat16` runs it under autocast like BFloat16Features."""
-
-    def __init__(self, net, bfloat16: bool):
-        super().__init__()
-        self.net = copy.deepcopy(net).to(memory_format=torch.channels_last)
-        self.net = BFloat16Features(self.net) if bfloat16 else self.net
-
-    @property
-    def device(self) -> torch.device:
-        return self.net.device
-
-    def forward(self, img: torch.Tensor, layers) -> dict[str, torch.Tensor]:
-        return self.net(img.contiguous(memory_format=torch.channels_last), layers)
 
 
 def pass_seconds(objectives: dict, img: torch.Tensor, repeats: int) -> dict:
@@ -169,8 +152,8 @@ def main(argv: list[str] | None = None) -> None:
     content = load_image(ROOT / "data" / "chelsea.png", size=tuple(args.size))
     style = load_image(ROOT / "data" / "starry_night.jpg", size=tuple(args.size))
     score = StyleObjective(content, style, net=net)
-    nets = {"float32": net, "float32 channels_last": ChannelsLast(net, False),
-            "bfloat16": BFloat16Features(net), "bfloat16 channels_last": ChannelsLast(net, True)}
+    nets = {"float32": net, "float32 channels_last": ChannelsLast(net),
+            "bfloat16": BFloat16Features(net), "bfloat16 channels_last": BFloat16Features(ChannelsLast(net))}
     objectives = {name: StyleObjective(content, style, net=n) for name, n in nets.items()}
     result = {"size": list(args.size), "evals": args.evals, "torch": torch.__version__,
               "pass_seconds": pass_seconds(objectives, content, args.repeats), "objective": {}}
