@@ -32,6 +32,7 @@ from .features import (
 )
 from .losses import (
     content_loss,
+    GramProduct,
     gram,
     style_loss,
     relative_weights,
@@ -99,6 +100,7 @@ __all__ = [
     'BFloat16Features',
     'ChannelsLast',
     'content_loss',
+    'GramProduct',
     'gram',
     'style_loss',
     'relative_weights',

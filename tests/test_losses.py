@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from d2lstyle import content_loss, gram, relative_weights, style_loss, tv_loss
+from d2lstyle import GramProduct, content_loss, gram, relative_weights, style_loss, tv_loss
 
 
 def test_content_loss_by_hand():
@@ -64,3 +64,31 @@ def test_gradients_match_finite_differences(loss):
     Y = torch.rand(1, 3, 4, 5, generator=g, dtype=torch.float64)
     fn = {"content": lambda x: content_loss(x, Y), "style": lambda x: style_loss(x, gram(Y)), "tv": tv_loss}[loss]
     assert torch.autograd.gradcheck(fn, (Y_hat,))
+
+
+@pytest.mark.parametrize("layout", [torch.contiguous_format, torch.channels_last])
+def test_style_gradient_matches_finite_differences_in_either_memory_layout(layout):
+    g = torch.Generator().manual_seed(1)
+    Y_hat = torch.rand(1, 3, 4, 5, generator=g, dtype=torch.float64).contiguous(memory_format=layout)
+    target = gram(torch.rand(1, 3, 4, 5, generator=g, dtype=torch.float64))
+    assert torch.autograd.gradcheck(lambda x: style_loss(x, target), (Y_hat.requires_grad_(True),))
+
+
+@pytest.mark.parametrize("layout", [torch.contiguous_format, torch.channels_last])
+def test_gram_gradient_is_stored_like_the_feature_map(layout):
+    leaf = torch.rand(1, 16, 6, 7).contiguous(memory_format=layout).requires_grad_(True)
+    X = leaf.relu()  # a feature map inside the graph: a leaf's .grad is copied to the leaf's layout anyway
+    seen = []
+    X.register_hook(lambda grad: seen.append(grad.is_contiguous(memory_format=layout)))
+    style_loss(X, torch.rand(16, 16)).backward()
+    assert seen == [True]
+
+
+def test_gram_product_gradient_equals_autograds_for_any_upstream_gradient():
+    g = torch.Generator().manual_seed(2)
+    X = torch.rand(5, 9, generator=g, dtype=torch.float64)
+    W = torch.rand(5, 5, generator=g, dtype=torch.float64)  # not symmetric: the upstream gradient is W
+    by_hand, by_autograd = X.clone().requires_grad_(True), X.clone().requires_grad_(True)
+    (GramProduct.apply(by_hand) * W).sum().backward()
+    ((by_autograd @ by_autograd.T) * W).sum().backward()
+    assert torch.allclose(by_hand.grad, by_autograd.grad, rtol=1e-12, atol=0)
