@@ -41,7 +41,7 @@ from d2lstyle.controls import (
 from d2lstyle.features import LAYERS, MIN_SIDE, vgg19
 from d2lstyle.files import write_text_whole
 from d2lstyle.images import ImageNotice, image_format, load_image, save_image
-from d2lstyle.transfer import CONTENT_LAYERS, PRECISIONS, STYLE_LAYERS, StoppedEarly, transfer
+from d2lstyle.transfer import CONTENT_LAYERS, PRECISIONS, STYLE_LAYERS, StoppedEarly, transfer, with_precision
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 DEFAULT_CONTENT, DEFAULT_STYLE = DATA / "chelsea.png", DATA / "starry_night.jpg"
@@ -523,7 +523,7 @@ def run_batch(args: argparse.Namespace) -> int:
     images = preflight(jobs, args, failures)
     outcomes = list(failures)
     if jobs:
-        net = vgg19(args.weights, device=args.device)
+        net = with_precision(vgg19(args.weights, device=args.device), args.precision)  # set up once, for every picture
         with CtrlC() as ctrl_c:
             for i, job in enumerate(jobs):
                 label = "stylizing" if total == 1 else f"{i + 1}/{len(jobs)} {job.output.name}"

@@ -57,7 +57,7 @@ SLIDES = {
         "c10": "fragment", "c11": "slide", "b16-md": "slide", "b16-code": "skip", "b16-measure": "fragment",
         "b16-seen": "subslide", "b16-run": "fragment", "cl-md": "slide", "cl-code": "skip", "cl-measure": "fragment",
         "cl-seen": "subslide", "gp-md": "slide", "gp-measure": "fragment", "gp-bench": "subslide",
-        "gp-seen": "fragment", "c11b": "slide", "c12": "skip", "c13": "subslide",
+        "gp-seen": "subslide", "c11b": "slide", "c12": "skip", "c13": "subslide",
         "c14": "skip", "c15": "subslide", "c15b": "subslide", "c16": "fragment", "c16b": "slide", "c17": "fragment",
         "c17b": "subslide", "c18": "slide", "lv-md": "slide", "lv-code": "fragment",
         "lv-seen": "subslide", "c18b": "slide", "c19": "skip", "c20": "skip",
@@ -78,8 +78,8 @@ SLIDES = {
 # Figures too tall to share a slide with the code that draws them: the deck shows only the output.
 FIGURE_ONLY = {"01_images_and_features": ["c21", "i6-real-table"], "03_gram_matrix_style": ["c03b"],
                "05_style_transfer": ["i5-explore"],
-               "06_faster": ["c04", "c08", "c10", "b16-measure", "b16-run", "cl-measure", "gp-measure", "c15",
-                             "lv-code", "c17", "c17b"],
+               "06_faster": ["c04", "c08", "c10", "b16-measure", "b16-run", "cl-measure", "gp-measure",
+                             "gp-bench", "c15", "lv-code", "c17", "c17b"],
                "07_controls": ["c09", "c12", "c29", "c31"]}
 
 # Exercises with a reference solution: (solution cell, check cell, hint shown by the student version's stub).
