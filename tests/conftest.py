@@ -35,3 +35,19 @@ def exit_status(main, argv: list[str]) -> int:
         return main(argv)
     except SystemExit as exit:
         return exit.code
+
+
+class Net:
+    """A feature extractor of the caller's own, not an nn.Module: it counts its calls to `net` and, from the k-th
+    call on (`at_call`; in a transfer the targets take the first two), hands the features to `action`."""
+
+    def __init__(self, net, at_call=None, action=None):
+        self.net, self.at_call, self.action, self.calls = net, at_call, action, 0
+        self.device = net.device
+
+    def __call__(self, img, layers):
+        self.calls += 1
+        features = self.net(img, layers)
+        if self.at_call is not None and self.calls >= self.at_call:
+            features = self.action(self.calls, features)
+        return features

@@ -15,25 +15,10 @@ from PIL import Image
 
 import d2lstyle.cli as cli
 from d2lstyle import load_image, save_image
-from tests.conftest import smooth_image
+from tests.conftest import Net, smooth_image
 
 SHALLOW = ["--content-layers", "relu2_1", "--style-layers", "relu1_1,relu2_1"]  # a fraction of VGG19's work
 FAST = ["--size", "32", "--steps", "2", *SHALLOW]
-
-
-class Net:
-    """A random VGG19 that does something at its k-th call (the targets take the first two calls)."""
-
-    def __init__(self, net, at_call=None, action=None):
-        self.net, self.at_call, self.action, self.calls = net, at_call, action, 0
-        self.device = net.device
-
-    def __call__(self, img, layers):
-        self.calls += 1
-        features = self.net(img, layers)
-        if self.at_call is not None and self.calls >= self.at_call:
-            features = self.action(self.calls, features)
-        return features
 
 
 def ctrl_c_at(call):

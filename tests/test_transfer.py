@@ -16,6 +16,7 @@ from d2lstyle import (
 )
 from d2lstyle.cli import DEFAULT_CONTENT, DEFAULT_STYLE
 from d2lstyle.transfer import StoppedEarly, converged, pyramid_sizes
+from tests.conftest import Net
 
 from .conftest import smooth_image
 
@@ -270,15 +271,7 @@ def test_with_precision_stores_the_network_channel_last_and_runs_bfloat16_when_a
 
 def test_with_precision_leaves_the_layout_of_another_feature_extractor_alone(random_net):
     """A network of the caller's own (here a plain wrapper that counts its calls) is used as it is."""
-    class Counting:
-        def __init__(self, net):
-            self.net, self.device, self.calls = net, net.device, 0
-
-        def __call__(self, img, layers):
-            self.calls += 1
-            return self.net(img, layers)
-
-    mine = Counting(random_net)
+    mine = Net(random_net)
     assert TRANSFER.with_precision(mine, "float32") is mine
     half = TRANSFER.with_precision(mine, "bfloat16")
     assert isinstance(half, BFloat16Features) and half.net is mine
