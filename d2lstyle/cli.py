@@ -41,7 +41,7 @@ from d2lstyle.controls import (
 from d2lstyle.features import LAYERS, MIN_SIDE, vgg19
 from d2lstyle.files import write_text_whole
 from d2lstyle.images import ImageNotice, image_format, load_image, save_image
-from d2lstyle.transfer import CONTENT_LAYERS, PRECISIONS, STYLE_LAYERS, StoppedEarly, transfer, with_precision
+from d2lstyle.transfer import CONTENT_LAYERS, INITS, PRECISIONS, STYLE_LAYERS, StoppedEarly, transfer, with_precision
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 DEFAULT_CONTENT, DEFAULT_STYLE = DATA / "chelsea.png", DATA / "starry_night.jpg"
@@ -141,7 +141,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     opt.add_argument("--scales", type=scale_list, default=[1.0],
                      help="levels of a coarse-to-fine pyramid as fractions of the size, e.g. 0.25,0.5,1 for large "
                      "pictures; levels under 64 pixels are skipped (1: full size only)")
-    opt.add_argument("--init", choices=("content", "noise"), default="content", help="starting image (content)")
+    opt.add_argument("--init", choices=INITS, default="colors",
+                     help="starting image: the content in the style's colours, the content, or noise (colors)")
     opt.add_argument("--optimizer", choices=("lbfgs", "adam"), default="lbfgs")
     opt.add_argument("--lr", type=finite_float, help="learning rate (Adam: 0.02, L-BFGS: 1)")
     opt.add_argument("--precision", choices=PRECISIONS, default="auto",
@@ -218,7 +219,7 @@ class Job:
     content: Path
     styles: list[Path]
     output: Path
-    init: str | torch.Tensor = "content"  # or the image of a checkpoint, when resuming
+    init: str | torch.Tensor = "colors"  # or the image of a checkpoint, when resuming
     done: int = 0  # steps at full size done before, by the run that left the checkpoint
     controls: dict = field(default_factory=dict)  # controlled_transfer's keyword arguments, set by preflight
 

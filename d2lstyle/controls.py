@@ -15,6 +15,7 @@ from d2lstyle.transfer import resize
 from d2lstyle.losses import gram
 from d2lstyle.losses import content_loss, tv_loss
 from d2lstyle.transfer import StyleObjective
+from d2lstyle.images import match_colors
 from d2lstyle.transfer import transfer
 
 
@@ -69,29 +70,6 @@ def with_chroma(result: torch.Tensor, content: torch.Tensor) -> torch.Tensor:
     """The luminance Y of `result` with the colour (I, Q) of `content`, both (1, 3, H, W): an RGB image in [0, 1]."""
     y = rgb_to_yiq(result)[:, :1]
     return yiq_to_rgb(torch.cat([y, rgb_to_yiq(content)[:, 1:]], dim=1))
-
-
-# --- notebooks/07_controls.ipynb
-def color_stats(img: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """Mean (3,) and covariance (3, 3) of the RGB values of the pixels of an image (1, 3, H, W), in float64."""
-    pixels = img.detach().reshape(3, -1).double()
-    return pixels.mean(dim=1), torch.cov(pixels, correction=0)
-
-
-def _sqrtm(cov: torch.Tensor, power: float) -> torch.Tensor:
-    """cov ** power for a symmetric positive semi-definite matrix; tiny eigenvalues are raised to 1e-8."""
-    values, vectors = torch.linalg.eigh(cov)
-    return vectors @ torch.diag(values.clamp_min(1e-8) ** power) @ vectors.T
-
-
-def match_colors(style: torch.Tensor, content: torch.Tensor) -> torch.Tensor:
-    """The style image (1, 3, h, w) with its RGB mean and covariance made the content's, clamped to [0, 1]."""
-    mu_s, cov_s = color_stats(style)
-    mu_c, cov_c = color_stats(content)
-    A = _sqrtm(cov_c, 0.5) @ _sqrtm(cov_s, -0.5)
-    pixels = style.reshape(3, -1).double()
-    matched = A @ (pixels - mu_s[:, None]) + mu_c[:, None]
-    return matched.reshape(style.shape).to(style.dtype).clamp(0, 1)
 
 
 # --- notebooks/07_controls.ipynb

@@ -18,6 +18,7 @@ import torch.nn.functional as F
 from d2lstyle.features import vgg19
 from d2lstyle.losses import content_loss, gram, relative_weights, style_loss, tv_loss
 from d2lstyle.features import MIN_SIDE, BFloat16Features, ChannelsLast, VGG19Features, bfloat16_is_fast
+from d2lstyle.images import match_colors
 
 
 # --- notebooks/02_content_loss.ipynb
@@ -180,15 +181,25 @@ def pyramid_sizes(height: int, width: int, scales: Sequence[float]) -> list[tupl
     return [hw for hw in coarse if min(hw) >= COARSE_MIN_SIDE] + [(height, width)]
 
 
-def start_image(init: str | torch.Tensor, content_img: torch.Tensor, seed: int) -> torch.Tensor:
-    """The first image: "content", "noise" (uniform, drawn with `seed`) or an image to continue from."""
+INITS = ("colors", "content", "noise")
+
+
+def start_image(init: str | torch.Tensor, content_img: torch.Tensor, style_img: torch.Tensor | Sequence[torch.Tensor],
+                seed: int) -> torch.Tensor:
+    """The first image: "colors" (the content with the style's RGB mean and covariance, `match_colors`; the
+    pixels of several styles are pooled), "content", "noise" (uniform, drawn with `seed`) or an image to continue
+    from."""
     if isinstance(init, torch.Tensor):
         return init
+    if init == "colors":
+        styles = style_img if isinstance(style_img, (list, tuple)) else [style_img]
+        pooled = torch.cat([s.reshape(1, 3, 1, -1).to(content_img.device) for s in styles], dim=-1)
+        return match_colors(content_img, pooled)
     if init == "content":
         return content_img
     if init == "noise":
         return torch.rand(content_img.shape, generator=torch.Generator().manual_seed(seed))
-    raise ValueError(f"unknown init {init!r}: use 'content', 'noise' or an image tensor")
+    raise ValueError(f"unknown init {init!r}: use one of {', '.join(INITS)} or an image tensor")
 
 
 def synthesize_level(loss_fn: LossFn, init: torch.Tensor, **options) -> tuple[torch.Tensor, bool]:
@@ -225,7 +236,7 @@ def with_precision(net, precision: str):
 
 
 def transfer(content_img: torch.Tensor, style_img, *, steps: int = 200, scales: Sequence[float] = SCALES,
-             tol: float = 1e-3, patience: int = 10, optimizer: str = "lbfgs", init: str | torch.Tensor = "content",
+             tol: float = 1e-3, patience: int = 10, optimizer: str = "lbfgs", init: str | torch.Tensor = "colors",
              seed: int = 0, lr: float | None = None, callback: Callback | None = None, objective=StyleObjective,
              precision: str = "auto", **objective_options) -> torch.Tensor:
     """Paint `content_img` (1, 3, H, W) in [0, 1] in the style of `style_img` (any size), coarse to fine if asked.
@@ -236,13 +247,14 @@ def transfer(content_img: torch.Tensor, style_img, *, steps: int = 200, scales: 
     from the last level's result, upsampled, for at most `steps` steps, stopping once the loss falls by less than
     a fraction `tol` over `patience` steps.
     precision: of the network's passes, see `with_precision`; losses are always summed in float32.
-    init: "content", "noise" (drawn with `seed`) or an image (1, 3, H, W) to continue from (full size only).
+    init: "colors" (the content in the style's colours), "content", "noise" (drawn with `seed`) or an image
+    (1, 3, H, W) to continue from (full size only); see `start_image`.
     callback(step, img, losses) numbers the steps of all levels in one sequence. Returns (1, 3, H, W) in [0, 1].
     """
     height, width = content_img.shape[-2:]
     net = with_precision(objective_options.get("net") or vgg19(), precision)  # one network for all levels
     objective_options["net"], device = net, net.device
-    x = start_image(init, content_img, seed).to(device)
+    x = start_image(init, content_img, style_img, seed).to(device)
     count = {"before": 0, "now": 0}  # steps of the finished levels, and of all levels so far
 
     def numbered(step: int, img: torch.Tensor, losses: dict) -> None:

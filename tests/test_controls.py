@@ -8,12 +8,10 @@ from d2lstyle import StyleObjective, gram, save_image, synthesize
 from d2lstyle.controls import (
     ControlledObjective,
     check_size,
-    color_stats,
     controlled_transfer,
     layer_mask,
     luminance,
     mask_from_image,
-    match_colors,
     match_luminance,
     mean_cov,
     rgb_to_yiq,
@@ -22,6 +20,7 @@ from d2lstyle.controls import (
     with_chroma,
     yiq_to_rgb,
 )
+from d2lstyle.images import color_stats, match_colors
 from tests.conftest import smooth_image
 
 

@@ -15,7 +15,8 @@ from d2lstyle import (
     transfer,
 )
 from d2lstyle.cli import DEFAULT_CONTENT, DEFAULT_STYLE
-from d2lstyle.transfer import StoppedEarly, converged, pyramid_sizes
+from d2lstyle.images import color_stats, match_colors
+from d2lstyle.transfer import StoppedEarly, converged, pyramid_sizes, start_image
 from tests.conftest import Net
 
 from .conftest import smooth_image
@@ -43,14 +44,47 @@ def test_weights_scale_their_part(random_net, tiny_pair):
 
 
 @pytest.mark.parametrize("optimizer", ["lbfgs", "adam"])
-@pytest.mark.parametrize("init", ["content", "noise"])
+@pytest.mark.parametrize("init", ["colors", "content", "noise"])
 def test_transfer_lowers_the_objective(random_net, tiny_pair, optimizer, init):
     content, style = tiny_pair
     objective = StyleObjective(content, style, net=random_net)
-    start = content if init == "content" else torch.rand(content.shape, generator=torch.Generator().manual_seed(0))
+    start = start_image(init, content, style, seed=0)
     result = transfer(content, style, steps=15, optimizer=optimizer, init=init, net=random_net)
     assert result.shape == content.shape and 0 <= result.min() and result.max() <= 1
     assert objective(result) < 0.9 * objective(start)
+
+
+def test_the_default_start_is_the_content_in_the_styles_colours(random_net, tiny_pair):
+    content, style = tiny_pair
+    objective = StyleObjective(content, style, net=random_net)
+    first = []
+    transfer(content, style, steps=1, precision="float32", net=random_net,
+             callback=lambda step, img, losses: first.append(losses["total"]))
+    recoloured = match_colors(content, style)
+    assert first[0] == pytest.approx(objective(recoloured).item(), rel=1e-5)
+    assert abs(first[0] - objective(content).item()) > 1e-3 * first[0]  # not the content's own colours
+    (mu_s, cov_s), (mu_r, cov_r) = color_stats(style), color_stats(recoloured)
+    assert (mu_r - mu_s).abs().max() < 0.01 and (cov_r - cov_s).abs().max() < 0.05 * cov_s.abs().max()
+
+
+def test_the_colours_of_several_styles_are_pooled():
+    content = 0.2 + 0.6 * smooth_image(24, 28, seed=1)
+    red, blue = 0.1 + 0.2 * smooth_image(20, 20, seed=2), 0.1 + 0.2 * smooth_image(20, 20, seed=3)
+    red[:, 0] += 0.3
+    blue[:, 2] += 0.3
+    one = start_image("colors", content, red, seed=0)
+    assert torch.allclose(start_image("colors", content, [red, red.flip(-1)], seed=0), one, atol=1e-6)
+    both = start_image("colors", content, [red, blue], seed=0)
+    expected = (color_stats(red)[0] + color_stats(blue)[0]) / 2
+    assert (color_stats(both)[0] - expected).abs().max() < 0.01 < (color_stats(one)[0] - expected).abs().max()
+
+
+def test_grey_images_give_a_grey_start():
+    grey_content = smooth_image(24, 28, seed=1)[:, :1].expand(1, 3, 24, 28)
+    grey_style = (0.2 + 0.5 * smooth_image(20, 30, seed=2))[:, :1].expand(1, 3, 20, 30)
+    start = start_image("colors", grey_content, grey_style, seed=0)
+    assert (start - start[:, :1]).abs().max() < 1e-5
+    assert start.mean().item() == pytest.approx(grey_style.mean().item(), abs=0.01)
 
 
 def test_same_seed_same_result_other_seed_other_result(random_net, tiny_pair):
@@ -85,7 +119,7 @@ def test_synthesize_returns_the_best_image_and_stops_on_nan():
 def test_unknown_optimizer_and_init_are_refused(random_net, tiny_pair):
     with pytest.raises(ValueError, match="unknown optimizer 'sgd'"):
         transfer(*tiny_pair, steps=1, optimizer="sgd", net=random_net)
-    with pytest.raises(ValueError, match="unknown init 'style': use 'content', 'noise' or an image tensor"):
+    with pytest.raises(ValueError, match="unknown init 'style': use one of colors, content, noise or an image tensor"):
         transfer(*tiny_pair, steps=1, init="style", net=random_net)
 
 

@@ -53,8 +53,10 @@ SLIDES = {
     },
     "06_faster": {
         "c00": "slide", "c01": "skip", "c02": "slide", "c03": "skip", "c04": "fragment", "c05": "fragment",
-        "c05b": "slide", "c06": "skip", "c07": "skip", "c08": "subslide", "c09": "subslide", "c09b": "slide",
-        "c10": "fragment", "c11": "slide", "b16-md": "slide", "b16-code": "skip", "b16-measure": "fragment",
+        "c05b": "slide", "c06": "skip", "c07": "skip", "c08": "subslide", "c09": "subslide", "st-md": "slide",
+        "st-code": "skip", "st-measure": "subslide", "st-plot": "subslide", "st-pics": "subslide",
+        "st-seen": "subslide", "c09b": "slide", "c10": "fragment", "c11": "slide", "b16-md": "slide",
+        "b16-code": "skip", "b16-measure": "fragment",
         "b16-seen": "subslide", "b16-run": "fragment", "cl-md": "slide", "cl-code": "skip", "cl-measure": "fragment",
         "cl-seen": "subslide", "gp-md": "slide", "gp-measure": "fragment", "gp-bench": "subslide",
         "gp-seen": "subslide", "c11b": "slide", "c12": "skip", "c13": "subslide",
@@ -64,7 +66,7 @@ SLIDES = {
     },
     "07_controls": {
         "c00": "slide", "c00b": "subslide", "c01": "skip", "c02": "subslide", "c03": "skip", "c04": "slide",
-        "c05": "skip", "c06": "subslide", "c07": "skip", "c08": "subslide", "c09": "fragment", "c10": "subslide",
+        "c05": "skip", "c06": "subslide", "c08": "subslide", "c09": "fragment", "c10": "subslide",
         "c11": "skip", "c12": "fragment", "c13": "slide", "c14": "skip", "c15": "skip", "c16": "skip", "c17": "skip",
         "c18": "subslide", "c19": "fragment", "c20": "subslide", "c21": "skip", "c22": "subslide", "c23": "skip",
         "c24": "fragment", "c25": "subslide", "c25b": "slide", "c26": "skip", "c27": "fragment", "c28": "subslide",
@@ -78,8 +80,8 @@ SLIDES = {
 # Figures too tall to share a slide with the code that draws them: the deck shows only the output.
 FIGURE_ONLY = {"01_images_and_features": ["c21", "i6-real-table"], "03_gram_matrix_style": ["c03b"],
                "05_style_transfer": ["i5-explore"],
-               "06_faster": ["c04", "c08", "c10", "b16-measure", "b16-run", "cl-measure", "gp-measure",
-                             "gp-bench", "c15", "lv-code", "c17", "c17b"],
+               "06_faster": ["c04", "c08", "st-measure", "st-plot", "c10", "b16-measure", "b16-run", "cl-measure",
+                             "gp-measure", "gp-bench", "c15", "lv-code", "c17", "c17b"],
                "07_controls": ["c09", "c12", "c29", "c31"]}
 
 # Exercises with a reference solution: (solution cell, check cell, hint shown by the student version's stub).
