@@ -14,7 +14,7 @@ from d2lstyle.features import MIN_SIDE
 from d2lstyle.transfer import resize
 from d2lstyle.losses import gram
 from d2lstyle.losses import content_loss, tv_loss
-from d2lstyle.transfer import StyleObjective
+from d2lstyle.transfer import StyleObjective, _as_list
 from d2lstyle.images import match_colors
 from d2lstyle.transfer import transfer
 
@@ -115,10 +115,6 @@ def layer_mask(masks: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
 
 
 # --- notebooks/07_controls.ipynb
-def _as_list(style_img) -> list[torch.Tensor]:
-    return list(style_img) if isinstance(style_img, (list, tuple)) else [style_img]
-
-
 def blend_weights(weights: Sequence[float] | None, n_styles: int) -> list[float]:
     """Blend weights, one per style (equal by default), scaled to sum to 1; one clear error if they cannot be."""
     weights = [1.0] * n_styles if weights is None else [float(w) for w in weights]

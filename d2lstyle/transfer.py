@@ -184,6 +184,10 @@ def pyramid_sizes(height: int, width: int, scales: Sequence[float]) -> list[tupl
 INITS = ("colors", "content", "noise")
 
 
+def _as_list(style_img) -> list[torch.Tensor]:
+    return list(style_img) if isinstance(style_img, (list, tuple)) else [style_img]
+
+
 def start_image(init: str | torch.Tensor, content_img: torch.Tensor, style_img: torch.Tensor | Sequence[torch.Tensor],
                 seed: int) -> torch.Tensor:
     """The first image: "colors" (the content with the style's RGB mean and covariance, `match_colors`; the
@@ -192,8 +196,7 @@ def start_image(init: str | torch.Tensor, content_img: torch.Tensor, style_img: 
     if isinstance(init, torch.Tensor):
         return init
     if init == "colors":
-        styles = style_img if isinstance(style_img, (list, tuple)) else [style_img]
-        pooled = torch.cat([s.reshape(1, 3, 1, -1).to(content_img.device) for s in styles], dim=-1)
+        pooled = torch.cat([s.reshape(1, 3, 1, -1).to(content_img.device) for s in _as_list(style_img)], dim=-1)
         return match_colors(content_img, pooled)
     if init == "content":
         return content_img

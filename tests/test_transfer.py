@@ -17,9 +17,7 @@ from d2lstyle import (
 from d2lstyle.cli import DEFAULT_CONTENT, DEFAULT_STYLE
 from d2lstyle.images import color_stats, match_colors
 from d2lstyle.transfer import StoppedEarly, converged, pyramid_sizes, start_image
-from tests.conftest import Net
-
-from .conftest import smooth_image
+from tests.conftest import Net, smooth_image
 
 TRANSFER = importlib.import_module("d2lstyle.transfer")  # the module: d2lstyle.transfer is the function
 
