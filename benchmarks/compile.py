@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import time
 from pathlib import Path
 
@@ -32,6 +33,9 @@ def pass_seconds(loss_fn, img: torch.Tensor) -> float:
 
 
 def main() -> None:
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from speed import machine
+
     net = vgg19()
     content = load_image(ROOT / "data" / "chelsea.png", size=(300, 450)).to(net.device)
     style = load_image(ROOT / "data" / "starry_night.jpg", size=(300, 450)).to(net.device)
@@ -42,7 +46,7 @@ def main() -> None:
     later = [pass_seconds(compiled, content) for _ in range(5)]
     result = {"size": "300x450", "precision": resolve_precision("auto", net.device), "device": net.device.type,
               "torch": torch.__version__, "eager_pass_s": sorted(eager)[2], "compiled_pass_s": sorted(later)[2],
-              "first_compiled_call_s": first}
+              "first_compiled_call_s": first, "machine": machine()}
     print(json.dumps(result, indent=1))
     (ROOT / "benchmarks" / "results" / "compile.json").write_text(json.dumps(result, indent=2) + "\n")
 

@@ -28,6 +28,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import sys
 import time
 from pathlib import Path
 
@@ -147,6 +148,9 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--methods", default=",".join(METHODS), help="comma-separated, from: " + ", ".join(METHODS))
     p.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "levers")
     args = p.parse_args(argv)
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from speed import machine
+
     torch.manual_seed(0)
     net = vgg19(device="cpu")
     content = load_image(ROOT / "data" / "chelsea.png", size=tuple(args.size))
@@ -167,6 +171,7 @@ def main(argv: list[str] | None = None) -> None:
             parts = {k: v.item() for k, v in score.parts(img.clamp(0, 1)).items()}
         result["objective"][name] = {"total": sum(parts.values()), **parts, "seconds": time.perf_counter() - start}
         print(name, json.dumps(result["objective"][name]), flush=True)
+    result["machine"] = machine()
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.with_suffix(".json").write_text(json.dumps(result, indent=2) + "\n")
 

@@ -9,14 +9,17 @@ It optimises the project's own `StyleObjective` (default images, weights and los
     the one compared. Pixels are clamped to [0, 1] after each step, as in `synthesize`.
 (b) the project's default: `transfer(content, style)` with its defaults (on a processor with bfloat16 instructions
     its passes run in bfloat16, and on a CPU the network is stored channel-last; the objective it reaches is
-    scored in float32, like the recipe's).
+    scored in float32, like the recipe's); then, since its stopping rule ends it early, the same run on for
+    `--long-steps` steps (500) without that rule, once as `transfer` runs it and once without `synthesize`'s
+    restarts of L-BFGS, to show what they are for.
 
 It prints and writes (JSON, CSV of the objective against wall time) the objective each reaches at the output size,
-the wall time (b) needs to reach (a)'s final value, the ratio, seconds per step against the bare forward+backward
-pass of VGG19 (in the precision each method runs), the achieved GFLOP/s, and the peak memory. Because (b) stops
-on its own rule, it also prints how soon each method comes within 1 % and 3 % of (a)'s final value.
+the wall time each of (b) needs to reach (a)'s final value, the ratio, seconds per step against the bare
+forward+backward pass of VGG19 (in the precision each method runs), the achieved GFLOP/s, and the peak memory. It
+also prints how soon the default comes within 1 % and 3 % of (a)'s final value.
 
     python benchmarks/speed.py                      # 300x450, as in the lecture (about 50 minutes on 2 CPU cores)
+    python benchmarks/speed.py --lrs 0.0678,0.1356  # the two best rates so far (about 40 minutes)
     python benchmarks/speed.py --quick              # 150x225, 100 recipe steps, one learning rate: a smoke run
     python benchmarks/speed.py --lrs 0.068 --out benchmarks/results/run
 """
@@ -25,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import platform
 import resource
@@ -40,6 +44,8 @@ from d2lstyle import (
     pass_flops,
     resolve_precision,
     save_image,
+    start_image,
+    synthesize,
     transfer,
     vgg19,
     with_precision,
@@ -87,12 +93,12 @@ def recipe(objective: StyleObjective, content: torch.Tensor, lr: float, steps: i
     with torch.no_grad():
         final = objective(img).item()
     trace.append((seconds, final))
-    return {"img": img, "trace": trace, "seconds": seconds, "steps": steps, "objective": final}
+    return {"img": img, "trace": trace, "seconds": seconds, "steps": {"adam": steps}, "objective": final}
 
 
-def project_default(objective: StyleObjective, content: torch.Tensor, style: torch.Tensor, net) -> dict:
-    """(b): `transfer` with its defaults. The trace holds the objective at the output size, which the callback sees
-    for free during the last (full-size) level of the pyramid."""
+def project_run(objective: StyleObjective, content: torch.Tensor, optimise) -> dict:
+    """(b) and its variants: `optimise(callback)` returns the image. The trace holds the objective at the output
+    size, which the callback sees for free during the last (full-size) level of a pyramid."""
     trace, levels, start = [], {}, time.perf_counter()
 
     def record(step: int, img: torch.Tensor, losses: dict) -> None:
@@ -101,7 +107,7 @@ def project_default(objective: StyleObjective, content: torch.Tensor, style: tor
         if size == tuple(content.shape[-2:]):
             trace.append((time.perf_counter() - start, losses["total"]))
 
-    result = transfer(content, style, net=net, callback=record)
+    result = optimise(record)
     sync(result.device)
     seconds = time.perf_counter() - start
     with torch.no_grad():
@@ -109,6 +115,26 @@ def project_default(objective: StyleObjective, content: torch.Tensor, style: tor
     trace.append((seconds, final))
     steps = {f"{h}x{w}": n for (h, w), n in levels.items()}
     return {"img": result, "trace": trace, "seconds": seconds, "steps": steps, "objective": final}
+
+
+def project_runs(objective: StyleObjective, content: torch.Tensor, style: torch.Tensor, net, long_steps: int) -> dict:
+    """(b) `transfer()` with its defaults; then, unless long_steps is 0, the same run on for `long_steps` steps
+    without the stopping rule, once as `transfer` runs it and once without L-BFGS's restarts (`synthesize`'s
+    `restart=math.inf`, from the same start in the same precision)."""
+    runs = {"transfer()": lambda cb: transfer(content, style, net=net, callback=cb)}
+    if long_steps:
+        fast = StyleObjective(content, style, net=with_precision(net, "auto"))
+        start = start_image("colors", content, style, seed=0)
+        runs[f"transfer(steps={long_steps}, tol=0)"] = lambda cb: transfer(content, style, net=net, callback=cb,
+                                                                            steps=long_steps, tol=0)
+        runs["the same without restarts"] = lambda cb: synthesize(fast.parts, start, steps=long_steps,
+                                                                   restart=math.inf, callback=cb)
+    results = {}
+    for name, optimise in runs.items():
+        results[name] = project_run(objective, content, optimise)
+        print(f"{name}: objective {results[name]['objective']:.4g} in {results[name]['seconds']:.1f} s "
+              f"{results[name]['steps']}", flush=True)
+    return results
 
 
 def time_to_reach(trace: list[tuple[float, float]], value: float) -> float | None:
@@ -145,13 +171,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--lrs", type=lambda s: [float(v) for v in s.split(",")],
                    default=[LECTURE_LR, LECTURE_LR * 2, LECTURE_LR * 4],
                    help="recipe learning rates to try (the lecture's, twice and four times it)")
-    p.add_argument("--quick", action="store_true", help="150x225, 100 recipe steps, the lecture's rate only")
+    p.add_argument("--long-steps", type=int, default=500,
+                   help="also run transfer() on for this many steps without its stopping rule, with and without "
+                        "L-BFGS's restarts (500; 0: skip)")
+    p.add_argument("--quick", action="store_true", help="150x225, 100 recipe and long steps, the lecture's rate only")
     p.add_argument("--device", help="default: the GPU when there is one")
     p.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "speed",
                    help="prefix of the .json, .csv and .png files written")
     args = p.parse_args(argv)
     if args.quick:
-        args.size, args.steps, args.lrs = (150, 225), 100, [LECTURE_LR]
+        args.size, args.steps, args.lrs, args.long_steps = (150, 225), 100, [LECTURE_LR], 100
     return args
 
 
@@ -162,26 +191,25 @@ def step_seconds(run: dict) -> float:
     return gaps[len(gaps) // 2]
 
 
+def run_row(run: dict, target: float, recipe_s: float, bare: float, gflop: float) -> dict:
+    """One method's figures: its objective and time, when it reaches `target` and how much sooner than recipe_s."""
+    reach, step = time_to_reach(run["trace"], target), step_seconds(run)
+    return {"objective": run["objective"], "seconds": run["seconds"], "steps": run["steps"], "step_s": step,
+            "outside_pass": max(0.0, 1 - bare / step), "gflops": gflop / step, "reach_s": reach,
+            "speedup": recipe_s / reach if reach else None}
+
+
 def summarize(args, recipes: dict, ours: dict, bare: dict, gflop: float) -> dict:
     lr, best = min(recipes.items(), key=lambda item: item[1]["objective"])
-    reach = time_to_reach(ours["trace"], best["objective"])
-    row = {"size": f"{args.size[0]}x{args.size[1]}", "bare_pass_s": bare, "pass_gflop": gflop,
-           "recipe_lr": lr, "recipe_objective": best["objective"], "recipe_s": best["seconds"],
-           "recipe_objective_by_lr": {f"{k:.4g}": r["objective"] for k, r in recipes.items()},
-           "recipe_step_s": step_seconds(best), "ours_objective": ours["objective"], "ours_s": ours["seconds"],
-           "ours_steps": ours["steps"], "ours_step_s": step_seconds(ours), "ours_reach_s": reach,
-           "speedup": best["seconds"] / reach if reach else None, "peak_rss_gb": {},
-           "within": {f"{m:.0%}": within(recipes, ours, best["objective"], m) for m in (0.01, 0.03)}}
-    for who in ("recipe", "ours"):
-        step = row[f"{who}_step_s"]
-        row[f"{who}_outside_pass"] = max(0.0, 1 - bare[who] / step)
-        row[f"{who}_gflops"] = gflop / step
-    return row
+    target, default = best["objective"], ours["transfer()"]
+    return {"size": f"{args.size[0]}x{args.size[1]}", "bare_pass_s": bare, "pass_gflop": gflop, "recipe_lr": lr,
+            "recipe_objective_by_lr": {f"{k:.4g}": r["objective"] for k, r in recipes.items()},
+            "recipe": run_row(best, target, best["seconds"], bare["recipe"], gflop),
+            "ours": {name: run_row(run, target, best["seconds"], bare["ours"], gflop) for name, run in ours.items()},
+            "within": {f"{m:.0%}": within(recipes, default, target, m) for m in (0.01, 0.03)}}
 
 
 def report(row: dict) -> str:
-    reach = f"{row['ours_reach_s']:.1f} s" if row["ours_reach_s"] else "never"
-    speedup = f"{row['speedup']:.1f}x" if row["speedup"] else "-"
     lines = [
         f"size {row['size']}: one forward+backward pass {row['pass_gflop']:.0f} GFLOP, float32 "
         f"{row['bare_pass_s']['recipe']:.2f} s; transfer() runs its passes in {row['precision']}"
@@ -189,22 +217,22 @@ def report(row: dict) -> str:
         f"{row['bare_pass_s']['ours']:.2f} s",
         "recipe objective after its steps, by learning rate: "
         + ", ".join(f"{lr}: {v:.4g}" for lr, v in row["recipe_objective_by_lr"].items()),
-        "| method | objective | wall time | s/step | outside the pass | GFLOP/s | peak RSS |",
-        "| --- | --- | --- | --- | --- | --- | --- |",
+        "| method | objective | wall time | steps | s/step | outside the pass | GFLOP/s "
+        "| reaches the recipe's objective |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
-    for who, name in (("recipe", f"lecture recipe (Adam, lr {row['recipe_lr']:.3g})"), ("ours", "transfer()")):
-        lines.append(f"| {name} | {row[f'{who}_objective']:.4g} | {row[f'{who}_s']:.1f} s | "
-                     f"{row[f'{who}_step_s']:.2f} | {row[f'{who}_outside_pass']:.0%} | {row[f'{who}_gflops']:.0f} | "
-                     f"{row['peak_rss_gb'][who]:.2f} GB |")
-    if row["ours_reach_s"]:
-        lines.append(f"transfer() reaches the recipe's final objective after {reach}: {speedup} sooner")
-    else:
-        lines.append("transfer() stops before it reaches the recipe's final objective: no speed-up to report")
+    named = {f"lecture recipe (Adam, lr {row['recipe_lr']:.3g})": row["recipe"], **row["ours"]}
+    for name, r in named.items():
+        reach = f"after {r['reach_s']:.1f} s" if r["reach_s"] else "never"
+        speedup = f", {r['speedup']:.1f}x sooner" if r["speedup"] and r is not row["recipe"] else ""
+        lines.append(f"| {name} | {r['objective']:.4g} | {r['seconds']:.1f} s | {sum(r['steps'].values())} | "
+                     f"{r['step_s']:.2f} | {r['outside_pass']:.0%} | {r['gflops']:.0f} | {reach}{speedup} |")
     for margin, w in row["within"].items():
         times = [f"{t:.1f} s" if t else "never" for t in (w["recipe_s"], w["ours_s"])]
         lines.append(f"within {margin} of the recipe's final objective: recipe after {times[0]}, transfer() after "
                      f"{times[1]}" + (f": {w['speedup']:.1f}x sooner" if w["speedup"] else ""))
-    lines.append(f"transfer() steps per level: {row['ours_steps']}")
+    lines.append(f"transfer() steps per level: {row['ours']['transfer()']['steps']}; peak RSS: "
+                 + ", ".join(f"{who} {gb:.2f} GB" for who, gb in row["peak_rss_gb"].items()))
     return "\n".join(lines)
 
 
@@ -217,19 +245,29 @@ def plot(path: Path, recipes: dict, ours: dict, row: dict) -> None:
     from d2lstyle.images import to_uint8
 
     best = recipes[row["recipe_lr"]]
-    fig, (ax, ax_a, ax_b) = plt.subplots(1, 3, figsize=(15, 4), width_ratios=(1.3, 1, 1))
-    for lr, run in recipes.items():
-        t, v = zip(*run["trace"], strict=True)
-        ax.semilogy(t, v, label=f"lecture recipe, Adam lr {lr:.3g}", alpha=1 if run is best else 0.4)
-    t, v = zip(*ours["trace"], strict=True)
-    ax.semilogy(t, v, "k", lw=2, label="transfer() (full-size level)")
-    ax.axhline(row["recipe_objective"], color="gray", ls=":", lw=1)
-    ax.set(xlabel="wall time (s)", ylabel="objective at the output size", title=f"{row['size']}, {machine()['cpu']}")
-    ax.legend(fontsize=8)
-    for axis, img, title in ((ax_a, best["img"], f"recipe: {row['recipe_objective']:.3g}, {row['recipe_s']:.0f} s"),
-                             (ax_b, ours["img"], f"transfer(): {row['ours_objective']:.3g}, {row['ours_s']:.0f} s")):
-        axis.imshow(to_uint8(img))
-        axis.set_title(title)
+    shown = {"recipe": (best, row["recipe"])} | {name: (ours[name], row["ours"][name]) for name in ours}
+    fig = plt.figure(figsize=(4 * len(shown), 7))
+    grid = fig.add_gridspec(2, 2 * len(shown))
+    curves = [fig.add_subplot(grid[0, :len(shown)]), fig.add_subplot(grid[0, len(shown):])]
+    target = row["recipe"]["objective"]
+    for ax, zoom in zip(curves, (False, True), strict=True):
+        for lr, run in recipes.items():
+            t, v = zip(*run["trace"], strict=True)
+            ax.plot(t, v, label=f"lecture recipe, Adam lr {lr:.3g}", alpha=1 if run is best else 0.4)
+        for (name, run), style in zip(ours.items(), ("k-", "k--", "r:"), strict=False):
+            t, v = zip(*run["trace"], strict=True)
+            ax.plot(t, v, style, lw=2 if name == "transfer()" else 1, label=name)
+        ax.axhline(target, color="gray", ls=":", lw=1)
+        ax.set(xlabel="wall time (s)", ylabel="objective at the output size")
+        if zoom:
+            ax.set(ylim=(0.99 * target, 1.08 * target), title="the last per cent (the dotted line: the recipe's end)")
+        else:
+            ax.set(yscale="log", title=f"{row['size']}, {machine()['cpu']}")
+            ax.legend(fontsize=8)
+    for k, (name, (run, r)) in enumerate(shown.items()):
+        axis = fig.add_subplot(grid[1, 2 * k:2 * k + 2])
+        axis.imshow(to_uint8(run["img"]))
+        axis.set_title(f"{name}: {r['objective']:.4g}, {r['seconds']:.0f} s", fontsize=9)
         axis.axis("off")
     fig.tight_layout()
     fig.savefig(path, dpi=80)
@@ -250,9 +288,8 @@ def main(argv: list[str] | None = None) -> None:
     gflop = pass_flops(net, content, layers) / 1e9
     row = {"machine_at_start": machine()}
     print(f"machine: {row['machine_at_start']}", flush=True)
-    ours = project_default(objective, content, style, net)
+    ours = project_runs(objective, content, style, net, args.long_steps)
     peak = {"ours": peak_rss_gb()}
-    print(f"transfer(): objective {ours['objective']:.4g} in {ours['seconds']:.1f} s {ours['steps']}", flush=True)
     recipes = {}
     for lr in args.lrs:
         recipes[lr] = recipe(objective, content, lr, args.steps)
@@ -272,9 +309,10 @@ def main(argv: list[str] | None = None) -> None:
         f.write("method,lr,seconds,objective\n")
         for lr, run in recipes.items():
             f.writelines(f"recipe,{lr:.4g},{t:.3f},{v:.6g}\n" for t, v in run["trace"])
-        f.writelines(f"transfer,,{t:.3f},{v:.6g}\n" for t, v in ours["trace"])
+        for name, run in ours.items():
+            f.writelines(f'"{name}",,{t:.3f},{v:.6g}\n' for t, v in run["trace"])
     plot(args.out.with_suffix(".png"), recipes, ours, row)
-    save_image(ours["img"], args.out.parent / f"{args.out.name}_transfer.png")
+    save_image(ours["transfer()"]["img"], args.out.parent / f"{args.out.name}_transfer.png")
     save_image(recipes[row["recipe_lr"]]["img"], args.out.parent / f"{args.out.name}_recipe.png")
 
 

@@ -46,14 +46,15 @@ def converged(history: list[float], tol: float, patience: int) -> bool:
 
 def synthesize(loss_fn: LossFn, init: torch.Tensor, *, steps: int = 100, optimizer: str = "lbfgs",
                lr: float | None = None, callback: Callback | None = None, tol: float = 0.0,
-               patience: int = 10) -> torch.Tensor:
+               patience: int = 10, restart: float = 0.005) -> torch.Tensor:
     """Optimise the pixels of an image (1, 3, H, W) in [0, 1], starting from `init`, to minimise `loss_fn`.
 
     loss_fn(img) returns a scalar tensor or a dict of them (their sum is minimised). Pixels are clamped to [0, 1]
     after each step; callback(step, img, losses) gets the losses (floats, with "total") of the image before that
     step. Stops after `steps` steps, or sooner once `converged(best losses, tol, patience)`. Returns the image with
     the lowest total loss seen, also when interrupted (Ctrl-C) or when the loss stops being finite (a warning
-    of category StoppedEarly says so).
+    of category StoppedEarly says so). With L-BFGS, a step whose image's loss is more than a fraction `restart`
+    above the best sends it back to the best image with a fresh memory (math.inf: never).
     """
     x = init.detach().clone().requires_grad_(True)
     opt = make_optimizer(optimizer, [x], lr)
@@ -80,6 +81,11 @@ def synthesize(loss_fn: LossFn, init: torch.Tensor, *, steps: int = 100, optimiz
                 break
             with torch.no_grad():
                 x.clamp_(0, 1)
+                # L-BFGS learns the curvature from the steps it thinks it took; the clamp shortens some of them,
+                # and after some hundred steps its memory can send it uphill: start it afresh from the best image
+                if optimizer == "lbfgs" and losses["total"] > (1 + restart) * best["total"]:
+                    x.copy_(best["img"])
+                    opt = make_optimizer(optimizer, [x], lr)
             if callback is not None:
                 callback(step, x.detach(), dict(losses))
             history.append(best["total"])

@@ -1,4 +1,5 @@
 import importlib
+import math
 
 import pytest
 import torch
@@ -153,6 +154,42 @@ def test_synthesize_stops_once_the_loss_stalls():
 
     synthesize(loss, torch.zeros(1, 3, 8, 8), steps=200, tol=1e-3, patience=5)
     assert 5 < len(calls) < 200
+
+
+def bounded_quadratic():
+    """A loss whose minimum lies outside [0, 1] for about a third of the pixels, with curvatures from 1 to 100:
+    the clamp matters, and L-BFGS needs its memory. Over [0, 1] its minimum is at target.clamp(0, 1)."""
+    shape = (1, 3, 16, 16)
+    target = torch.rand(shape, generator=torch.Generator().manual_seed(0)) * 1.6 - 0.3
+    curvature = torch.logspace(0, 2, target.numel()).reshape(shape)
+    return lambda img: 0.5 * (curvature * (img - target) ** 2).sum(), target.clamp(0, 1)
+
+
+def test_lbfgs_starts_afresh_from_the_best_image_when_the_clamp_sends_it_uphill():
+    loss, _ = bounded_quadratic()
+    seen = []
+
+    def recorded(img):
+        seen.append((img.detach().clone(), loss(img).item()))
+        return loss(img)
+
+    synthesize(recorded, torch.full((1, 3, 16, 16), 0.5), steps=60)
+    restarts = 0
+    for k in range(1, len(seen) - 1):
+        best_img, best = min(seen[:k + 1], key=lambda pair: pair[1])
+        if seen[k][1] > 1.005 * best:  # uphill: the next evaluation is at the best image
+            assert torch.equal(seen[k + 1][0], best_img)
+            restarts += 1
+    assert restarts > 0  # this loss does send plain clamped L-BFGS uphill
+
+
+def test_restarts_let_lbfgs_get_closer_to_a_bounded_minimum():
+    loss, argmin = bounded_quadratic()
+    optimum, start = loss(argmin).item(), torch.full((1, 3, 16, 16), 0.5)
+    plain = loss(synthesize(loss, start, steps=100, restart=math.inf)).item()
+    restarted = loss(synthesize(loss, start, steps=100)).item()
+    assert plain > 1.5 * optimum  # measured: 174.7 against 101.7
+    assert restarted < plain - 0.5 * (plain - optimum)  # measured: 127.5
 
 
 def interrupt_at(k, seen):
