@@ -60,8 +60,8 @@ SLIDES = {
         "b16-seen": "subslide", "b16-run": "fragment", "cl-md": "slide", "cl-code": "skip", "cl-measure": "fragment",
         "cl-seen": "subslide", "gp-md": "slide", "gp-measure": "fragment", "gp-bench": "subslide",
         "gp-seen": "subslide", "c11b": "slide", "c12": "skip", "c13": "subslide",
-        "c14": "skip", "c15": "subslide", "c15b": "subslide", "c16": "fragment", "c16b": "slide", "c17": "fragment",
-        "c17b": "subslide", "c18": "slide", "lv-md": "slide", "lv-code": "fragment",
+        "c14": "skip", "c15": "subslide", "c15b": "subslide", "c16": "fragment", "c16b": "slide", "c17": "subslide",
+        "c17b": "subslide", "c18": "slide", "rs-md": "slide", "lv-md": "slide", "lv-code": "fragment",
         "lv-seen": "subslide", "c18b": "slide", "c19": "skip", "c20": "skip",
     },
     "07_controls": {
