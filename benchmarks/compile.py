@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 import time
 from pathlib import Path
 
 os.environ.setdefault("TORCHINDUCTOR_FORCE_DISABLE_CACHES", "1")  # before torch is imported
 
 import torch  # noqa: E402
+from speed import machine  # noqa: E402  (benchmarks/speed.py, beside this script)
 
 from d2lstyle import StyleObjective, load_image, resolve_precision, vgg19, with_precision  # noqa: E402
 
@@ -33,9 +33,6 @@ def pass_seconds(loss_fn, img: torch.Tensor) -> float:
 
 
 def main() -> None:
-    sys.path.insert(0, str(Path(__file__).resolve().parent))
-    from speed import machine
-
     net = vgg19()
     content = load_image(ROOT / "data" / "chelsea.png", size=(300, 450)).to(net.device)
     style = load_image(ROOT / "data" / "starry_night.jpg", size=(300, 450)).to(net.device)

@@ -28,12 +28,12 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import sys
 import time
 from pathlib import Path
 
 import torch
 import torch.nn.functional as F
+from speed import machine  # benchmarks/speed.py: python puts this script's folder first on the path
 
 from d2lstyle import BFloat16Features, ChannelsLast, StyleObjective, load_image, synthesize, vgg19
 
@@ -148,9 +148,6 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--methods", default=",".join(METHODS), help="comma-separated, from: " + ", ".join(METHODS))
     p.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "levers")
     args = p.parse_args(argv)
-    sys.path.insert(0, str(Path(__file__).resolve().parent))
-    from speed import machine
-
     torch.manual_seed(0)
     net = vgg19(device="cpu")
     content = load_image(ROOT / "data" / "chelsea.png", size=tuple(args.size))

@@ -28,6 +28,7 @@ import time
 from pathlib import Path
 
 import torch
+from speed import machine  # benchmarks/speed.py: python puts this script's folder first on the path
 
 import d2lstyle.losses
 from d2lstyle import StyleObjective, load_image, resolve_precision, vgg19, with_precision
@@ -86,9 +87,6 @@ def main(argv: list[str] | None = None) -> None:
     if args.one:
         print(json.dumps(measure(*args.one.split(","), size, args.repeats)))
         return
-    sys.path.insert(0, str(Path(__file__).resolve().parent))
-    from speed import machine
-
     runs = {f"{g},{m}": [] for g, m in CONFIGS}
     for _ in range(args.rounds):
         for name in runs:

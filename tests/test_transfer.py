@@ -170,8 +170,9 @@ def test_lbfgs_starts_afresh_from_the_best_image_when_the_clamp_sends_it_uphill(
     seen = []
 
     def recorded(img):
-        seen.append((img.detach().clone(), loss(img).item()))
-        return loss(img)
+        value = loss(img)
+        seen.append((img.detach().clone(), value.item()))
+        return value
 
     synthesize(recorded, torch.full((1, 3, 16, 16), 0.5), steps=60)
     restarts = 0
