@@ -10,8 +10,8 @@ It optimises the project's own `StyleObjective` (default images, weights and los
 (b) the project's default: `transfer(content, style)` with its defaults (on a processor with bfloat16 instructions
     its passes run in bfloat16, and on a CPU the network is stored channel-last; the objective it reaches is
     scored in float32, like the recipe's); then, since its stopping rule ends it early, the same run on for
-    `--long-steps` steps (500) without that rule, once as `transfer` runs it and once without `synthesize`'s
-    restarts of L-BFGS, to show what they are for.
+    `--long-steps` steps (500) without that rule, once as `transfer` runs it and once without its restarts of
+    L-BFGS (`restart=math.inf`), to show what they are for.
 
 It prints and writes (JSON, CSV of the objective against wall time) the objective each reaches at the output size,
 the wall time each of (b) needs to reach (a)'s final value, the ratio, seconds per step against the bare
@@ -44,8 +44,6 @@ from d2lstyle import (
     pass_flops,
     resolve_precision,
     save_image,
-    start_image,
-    synthesize,
     transfer,
     vgg19,
     with_precision,
@@ -119,16 +117,13 @@ def project_run(objective: StyleObjective, content: torch.Tensor, optimise) -> d
 
 def project_runs(objective: StyleObjective, content: torch.Tensor, style: torch.Tensor, net, long_steps: int) -> dict:
     """(b) `transfer()` with its defaults; then, unless long_steps is 0, the same run on for `long_steps` steps
-    without the stopping rule, once as `transfer` runs it and once without L-BFGS's restarts (`synthesize`'s
-    `restart=math.inf`, from the same start in the same precision)."""
+    without the stopping rule, once as `transfer` runs it and once without L-BFGS's restarts (`restart=math.inf`)."""
     runs = {"transfer()": lambda cb: transfer(content, style, net=net, callback=cb)}
     if long_steps:
-        fast = StyleObjective(content, style, net=with_precision(net, "auto"))
-        start = start_image("colors", content, style, seed=0)
         runs[f"transfer(steps={long_steps}, tol=0)"] = lambda cb: transfer(content, style, net=net, callback=cb,
                                                                             steps=long_steps, tol=0)
-        runs["the same without restarts"] = lambda cb: synthesize(fast.parts, start, steps=long_steps,
-                                                                   restart=math.inf, callback=cb)
+        runs["the same without restarts"] = lambda cb: transfer(content, style, net=net, callback=cb,
+                                                                 steps=long_steps, tol=0, restart=math.inf)
     results = {}
     for name, optimise in runs.items():
         results[name] = project_run(objective, content, optimise)
@@ -191,12 +186,13 @@ def step_seconds(run: dict) -> float:
     return gaps[len(gaps) // 2]
 
 
-def run_row(run: dict, target: float, recipe_s: float, bare: float, gflop: float) -> dict:
-    """One method's figures: its objective and time, when it reaches `target` and how much sooner than recipe_s."""
+def run_row(run: dict, target: float, recipe_s: float | None, bare: float, gflop: float) -> dict:
+    """One method's figures: its objective and time, when it reaches `target` and how much sooner than recipe_s
+    (None: the recipe's own row)."""
     reach, step = time_to_reach(run["trace"], target), step_seconds(run)
     return {"objective": run["objective"], "seconds": run["seconds"], "steps": run["steps"], "step_s": step,
             "outside_pass": max(0.0, 1 - bare / step), "gflops": gflop / step, "reach_s": reach,
-            "speedup": recipe_s / reach if reach else None}
+            "speedup": recipe_s / reach if reach and recipe_s else None}
 
 
 def summarize(args, recipes: dict, ours: dict, bare: dict, gflop: float) -> dict:
@@ -204,7 +200,7 @@ def summarize(args, recipes: dict, ours: dict, bare: dict, gflop: float) -> dict
     target, default = best["objective"], ours["transfer()"]
     return {"size": f"{args.size[0]}x{args.size[1]}", "bare_pass_s": bare, "pass_gflop": gflop, "recipe_lr": lr,
             "recipe_objective_by_lr": {f"{k:.4g}": r["objective"] for k, r in recipes.items()},
-            "recipe": run_row(best, target, best["seconds"], bare["recipe"], gflop),
+            "recipe": run_row(best, target, None, bare["recipe"], gflop),
             "ours": {name: run_row(run, target, best["seconds"], bare["ours"], gflop) for name, run in ours.items()},
             "within": {f"{m:.0%}": within(recipes, default, target, m) for m in (0.01, 0.03)}}
 
@@ -224,7 +220,7 @@ def report(row: dict) -> str:
     named = {f"lecture recipe (Adam, lr {row['recipe_lr']:.3g})": row["recipe"], **row["ours"]}
     for name, r in named.items():
         reach = f"after {r['reach_s']:.1f} s" if r["reach_s"] else "never"
-        speedup = f", {r['speedup']:.1f}x sooner" if r["speedup"] and r is not row["recipe"] else ""
+        speedup = f", {r['speedup']:.1f}x sooner" if r["speedup"] else ""
         lines.append(f"| {name} | {r['objective']:.4g} | {r['seconds']:.1f} s | {sum(r['steps'].values())} | "
                      f"{r['step_s']:.2f} | {r['outside_pass']:.0%} | {r['gflops']:.0f} | {reach}{speedup} |")
     for margin, w in row["within"].items():

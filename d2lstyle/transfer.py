@@ -245,16 +245,18 @@ def with_precision(net, precision: str):
 
 
 def transfer(content_img: torch.Tensor, style_img, *, steps: int = 200, scales: Sequence[float] = SCALES,
-             tol: float = 1e-3, patience: int = 10, optimizer: str = "lbfgs", init: str | torch.Tensor = "colors",
-             seed: int = 0, lr: float | None = None, callback: Callback | None = None, objective=StyleObjective,
-             precision: str = "auto", **objective_options) -> torch.Tensor:
+             tol: float = 1e-3, patience: int = 10, restart: float = 0.005, optimizer: str = "lbfgs",
+             init: str | torch.Tensor = "colors", seed: int = 0, lr: float | None = None,
+             callback: Callback | None = None, objective=StyleObjective, precision: str = "auto",
+             **objective_options) -> torch.Tensor:
     """Paint `content_img` (1, 3, H, W) in [0, 1] in the style of `style_img` (any size), coarse to fine if asked.
 
     Each level (`scales`: fractions of the content's size; by default the full size only) resizes the content
     and the style image (or each of a list of them) by the same factor, builds
     `objective(content, style, **objective_options)` (StyleObjective: net, layers, weights) and runs `synthesize`
     from the last level's result, upsampled, for at most `steps` steps, stopping once the loss falls by less than
-    a fraction `tol` over `patience` steps.
+    a fraction `tol` over `patience` steps; with L-BFGS, a step over a fraction `restart` above the best loss
+    so far starts it afresh from the best image (`math.inf`: never).
     precision: of the network's passes, see `with_precision`; losses are always summed in float32.
     init: "colors" (the content in the style's colours), "content", "noise" (drawn with `seed`) or an image
     (1, 3, H, W) to continue from (full size only); see `start_image`.
@@ -275,7 +277,7 @@ def transfer(content_img: torch.Tensor, style_img, *, steps: int = 200, scales: 
     for size in sizes:
         loss = objective(resize(content_img, size), scale_images(style_img, size[0] / height), **objective_options)
         x, stopped = synthesize_level(loss.parts, resize(x, size), steps=steps, optimizer=optimizer, lr=lr,
-                                      callback=numbered, tol=tol, patience=patience)
+                                      callback=numbered, tol=tol, patience=patience, restart=restart)
         count["before"] = count["now"]
         if stopped:
             break

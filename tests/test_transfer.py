@@ -1,5 +1,6 @@
 import importlib
 import math
+from types import SimpleNamespace
 
 import pytest
 import torch
@@ -191,6 +192,20 @@ def test_restarts_let_lbfgs_get_closer_to_a_bounded_minimum():
     restarted = loss(synthesize(loss, start, steps=100)).item()
     assert plain > 1.5 * optimum  # measured: 174.7 against 101.7
     assert restarted < plain - 0.5 * (plain - optimum)  # measured: 127.5
+
+
+def test_transfer_passes_restart_on_to_synthesize(random_net):
+    loss, _ = bounded_quadratic()
+    start = torch.full((1, 3, 16, 16), 0.5)
+
+    def run(**options):  # transfer with the quadratic as its objective, from `start`
+        return transfer(start, start, steps=100, tol=0, init="content", net=random_net,
+                        objective=lambda content, style, **_: SimpleNamespace(parts=loss), **options)
+
+    plain, restarted = run(restart=math.inf), run()
+    assert torch.equal(plain, synthesize(loss, start, steps=100, restart=math.inf))
+    assert torch.equal(restarted, synthesize(loss, start, steps=100))
+    assert loss(restarted) < loss(plain)  # as in the test above: 127.5 against 174.7
 
 
 def interrupt_at(k, seen):

@@ -52,8 +52,9 @@ SLIDES = {
         "i5-explore": "subslide", "i5-sliders": "skip",
     },
     "06_faster": {
-        "c00": "slide", "c01": "skip", "c02": "slide", "c03": "skip", "c04": "fragment", "c05": "fragment",
-        "c05b": "slide", "c06": "skip", "c07": "skip", "c08": "subslide", "c09": "subslide", "st-md": "slide",
+        "c00": "slide", "c01": "skip", "c02": "slide", "c03": "skip", "c04": "fragment", "fl-conv": "subslide",
+        "c05": "fragment", "c05b": "slide", "c06": "skip", "c07": "skip", "c08": "subslide", "c09": "subslide",
+        "st-md": "slide",
         "st-code": "skip", "st-measure": "subslide", "st-plot": "subslide", "st-pics": "subslide",
         "st-seen": "subslide", "c09b": "slide", "c10": "fragment", "c11": "slide", "b16-md": "slide",
         "b16-code": "skip", "b16-measure": "fragment",
@@ -62,7 +63,8 @@ SLIDES = {
         "gp-seen": "subslide", "c11b": "slide", "c12": "skip", "c13": "subslide",
         "c14": "skip", "c15": "subslide", "c15b": "subslide", "c16": "fragment", "c16b": "slide", "c17": "subslide",
         "c17b": "subslide", "c18": "slide", "rs-md": "slide", "lv-md": "slide", "lv-code": "fragment",
-        "lv-seen": "subslide", "c18b": "slide", "c19": "skip", "c20": "skip",
+        "lv-seen": "subslide", "fl-md": "slide",
+        "fl-code": "fragment", "fl-seen": "subslide", "c18b": "slide", "c19": "skip", "c20": "skip",
     },
     "07_controls": {
         "c00": "slide", "c00b": "subslide", "c01": "skip", "c02": "subslide", "c03": "skip", "c04": "slide",
@@ -81,7 +83,8 @@ SLIDES = {
 FIGURE_ONLY = {"01_images_and_features": ["c21", "i6-real-table"], "03_gram_matrix_style": ["c03b"],
                "05_style_transfer": ["i5-explore"],
                "06_faster": ["c04", "c08", "st-measure", "st-plot", "c10", "b16-measure", "b16-run", "cl-measure",
-                             "gp-measure", "gp-bench", "c15", "lv-code", "c17", "c17b"],
+                             "gp-measure", "gp-bench", "c15", "lv-code", "fl-code", "c17",
+                             "c17b"],
                "07_controls": ["c09", "c12", "c29", "c31"]}
 
 # Exercises with a reference solution: (solution cell, check cell, hint shown by the student version's stub).

@@ -1,0 +1,147 @@
+"""How cheap could one pass get on this machine? A benchmark script (not a test; CI does not run it).
+
+A forward+backward pass of VGG19 to relu5_1 is almost all convolutions. This script times each of the pass's
+convolutions on its own (forward, and backward to its input only, as in a pass: the weights are frozen), with the
+network set up as `transfer()` sets it up (bfloat16 where the processor has it, channel-last on a CPU), and adds
+the least times up (of 7 each): a pass that did nothing but its convolutions, each at the best rate it reaches
+alone. It compares that with the whole pass (timed the same way), and with what issue 3's goal asks: the recipe's
+objective in a fifth of the recipe's time, both taken from the committed `results/speed.{json,csv}` (the passes
+`transfer(steps=500, tol=0)` needed).
+
+    python benchmarks/floor.py                # 300x450, about 15 s
+    python benchmarks/floor.py --size 150 225 --out /tmp/floor.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import time
+from pathlib import Path
+
+import torch
+from speed import ROOT, machine, sync
+from torch import nn
+
+from d2lstyle import StyleObjective, load_image, pass_flops, resolve_precision, vgg19, with_precision
+
+
+def least_seconds(fn, repeats: int) -> float:
+    """The least time of `repeats` calls of fn() after a warm-up: a floor, so the best the machine did counts."""
+    fn()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def conv_inputs(fast, img: torch.Tensor, layers: list[str]) -> list[tuple[nn.Conv2d, torch.Tensor]]:
+    """Each convolution a pass of `img` through `fast` runs, with a copy of its input (in the pass's layout)."""
+    seen = []
+    hooks = [m.register_forward_hook(lambda conv, inputs, out: seen.append((conv, inputs[0].detach().clone())))
+             for m in fast.modules() if isinstance(m, nn.Conv2d)]
+    try:
+        with torch.no_grad():
+            fast(img, layers)
+    finally:
+        for h in hooks:
+            h.remove()
+    return seen
+
+
+def conv_seconds(conv: nn.Conv2d, x: torch.Tensor, precision: str, repeats: int) -> float:
+    """The least time of one convolution's forward and its backward to the input, as in a pass."""
+    x = x.clone().requires_grad_(True)
+    with torch.autocast(x.device.type, dtype=torch.bfloat16, enabled=precision == "bfloat16"):
+        grad = torch.randn_like(conv(x))
+
+    def pass_():
+        x.grad = None
+        with torch.autocast(x.device.type, dtype=torch.bfloat16, enabled=precision == "bfloat16"):
+            out = conv(x)
+        out.backward(grad)
+        sync(x.device)
+
+    return least_seconds(pass_, repeats)
+
+
+def passes_to_reach(speed_dir: Path, method: str) -> tuple[int | None, float, float]:
+    """From a committed speed run: the steps `method` took to reach the recipe's final objective, that objective and
+    the recipe's wall time."""
+    summary = json.loads((speed_dir / "speed.json").read_text())
+    target, recipe_s = summary["recipe"]["objective"], summary["recipe"]["seconds"]
+    rows = [r for r in csv.DictReader((speed_dir / "speed.csv").open()) if r["method"] == method]
+    step = next((k for k, r in enumerate(rows, 1) if float(r["objective"]) <= target), None)
+    return step, target, recipe_s
+
+
+def main(argv: list[str] | None = None) -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--size", type=int, nargs=2, default=(300, 450), metavar=("H", "W"), help="(300 450)")
+    p.add_argument("--repeats", type=int, default=7, help="timings of each; the least counts (7)")
+    p.add_argument("--method", default="transfer(steps=500, tol=0)", help="the speed run's method whose passes count")
+    p.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "floor.json")
+    args = p.parse_args(argv)
+    torch.manual_seed(0)
+    data = ROOT / "data"
+    content = load_image(data / "chelsea.png", size=tuple(args.size))
+    style = load_image(data / "starry_night.jpg", size=tuple(args.size))
+    net = vgg19()
+    precision = resolve_precision("auto", net.device)
+    fast = with_precision(net, precision)
+    objective = StyleObjective(content, style, net=fast)
+    layers = list(objective.content_layers + objective.style_layers)
+    img = content.to(net.device)
+
+    convs = [(conv, x, conv_seconds(conv, x, precision, args.repeats)) for conv, x in conv_inputs(fast, img, layers)]
+    flops = [2 * 2 * conv.in_channels * conv.out_channels * 9 * x.shape[-2] * x.shape[-1] for conv, x, _ in convs]
+    conv_s = sum(s for _, _, s in convs)
+    x = img.clone().requires_grad_(True)
+
+    def whole_pass():
+        x.grad = None
+        objective(x).backward()
+        sync(x.device)
+
+    pass_s = least_seconds(whole_pass, args.repeats)
+    gflop = pass_flops(net, img, layers) / 1e9
+    steps, target, recipe_s = passes_to_reach(ROOT / "benchmarks" / "results", args.method)
+    result = {
+        "machine": machine(), "size": list(args.size), "precision": precision, "pass_gflop": gflop,
+        "pass_s": pass_s, "convolutions_alone_s": conv_s,
+        "convolutions": [{"in": c.in_channels, "out": c.out_channels, "hw": list(x.shape[-2:]), "seconds": s,
+                          "gflops": f / s / 1e9} for (c, x, s), f in zip(convs, flops, strict=True)],
+        "speed_run": {"method": args.method, "passes_to_recipe_objective": steps, "recipe_objective": target,
+                      "recipe_s": recipe_s},
+    }
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(result, indent=1))
+    print(report(result))
+
+
+def report(r: dict) -> str:
+    run, goal = r["speed_run"], r["speed_run"]["recipe_s"] / 5
+    lines = [f"machine: {r['machine']}",
+             f"size {r['size'][0]}x{r['size'][1]}, {r['precision']}: one pass {r['pass_gflop']:.0f} GFLOP in "
+             f"{r['pass_s']:.3f} s ({r['pass_gflop'] / r['pass_s']:.0f} GFLOP/s)",
+             "| convolution | input h x w | seconds (forward + backward to the input) | GFLOP/s |",
+             "| --- | --- | --- | --- |"]
+    lines += [f"| {c['in']} -> {c['out']} | {c['hw'][0]} x {c['hw'][1]} | {c['seconds']:.4f} | {c['gflops']:.0f} |"
+              for c in r["convolutions"]]
+    lines.append(f"the convolutions alone: {r['convolutions_alone_s']:.3f} s, "
+                 f"{r['convolutions_alone_s'] / r['pass_s']:.0%} of the pass")
+    if run["passes_to_recipe_objective"]:
+        n = run["passes_to_recipe_objective"]
+        lines.append(f"{run['method']} needed {n} passes to the recipe's {run['recipe_objective']:.4g}; a fifth of "
+                     f"the recipe's {run['recipe_s']:.0f} s is {goal:.0f} s: {goal / n:.3f} s a pass, "
+                     f"{r['convolutions_alone_s'] / (goal / n):.1f}x less than the convolutions alone take")
+        lines.append(f"with passes of the convolutions alone, {n} passes take {n * r['convolutions_alone_s']:.0f} s: "
+                     f"at most {run['recipe_s'] / (n * r['convolutions_alone_s']):.1f}x sooner than the recipe")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    main()
