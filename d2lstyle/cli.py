@@ -219,7 +219,7 @@ class Job:
     content: Path
     styles: list[Path]
     output: Path
-    init: str | torch.Tensor = "colors"  # or the image of a checkpoint, when resuming
+    init: str | torch.Tensor  # --init's choice, or the image of a checkpoint when resuming
     done: int = 0  # steps at full size done before, by the run that left the checkpoint
     controls: dict = field(default_factory=dict)  # controlled_transfer's keyword arguments, set by preflight
 

@@ -10,9 +10,8 @@ from collections.abc import Sequence
 import torch
 import torch.nn.functional as F
 
-from d2lstyle.features import MIN_SIDE
-from d2lstyle.transfer import resize
-from d2lstyle.losses import gram
+from d2lstyle.transfer import scale_images
+from d2lstyle.losses import GramProduct, gram
 from d2lstyle.losses import content_loss, tv_loss
 from d2lstyle.transfer import StyleObjective, _as_list
 from d2lstyle.images import match_colors
@@ -24,9 +23,7 @@ def scale_style(style: torch.Tensor, content: torch.Tensor, factor: float) -> to
     """The style image (1, 3, h, w) resized so that its shorter side is `factor` times the content's (aspect kept)."""
     if factor <= 0:
         raise ValueError(f"style scale {factor}: use a positive factor (1 = the content's size)")
-    ratio = factor * min(content.shape[-2:]) / min(style.shape[-2:])
-    h, w = (max(MIN_SIDE, round(side * ratio)) for side in style.shape[-2:])
-    return resize(style, (h, w))
+    return scale_images(style, factor * min(content.shape[-2:]) / min(style.shape[-2:]))
 
 
 def check_size(img: torch.Tensor, max_size: int) -> None:
@@ -82,7 +79,8 @@ def weighted_gram(X: torch.Tensor, w: torch.Tensor | None = None) -> tuple[torch
         return (gram(X),)
     c = X.shape[1]
     flat, weights = X.reshape(c, -1), w.reshape(1, -1)
-    return ((flat * weights) @ flat.T / (c * weights.sum().clamp_min(1e-8)),)
+    # sqrt(w_p) x_p times its transpose, summed over p, is sum_p w_p x_p x_p^T: gram's product and its gradient
+    return (GramProduct.apply(flat * weights.sqrt()) / (c * weights.sum().clamp_min(1e-8)),)
 
 
 def mean_cov(X: torch.Tensor, w: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
@@ -150,6 +148,9 @@ def check_masks(masks: torch.Tensor, n_styles: int, style_blend) -> torch.Tensor
     if masks.dim() != 4 or masks.shape[:2] != (1, n_styles):
         raise ValueError(f"masks of shape {tuple(masks.shape)} for {n_styles} style images: "
                          f"give (1, {n_styles}, H, W), one channel per style")
+    if not (masks.min() >= 0 and masks.max() <= 1):  # also catches NaN
+        raise ValueError(f"masks from {masks.min().item():.3g} to {masks.max().item():.3g}: use values in [0, 1] "
+                         "(1: style k, 0: not; mask_from_image makes them from a picture)")
     return masks.float()
 
 

@@ -130,6 +130,23 @@ def test_meancov_statistic_is_zero_at_the_target_only(random_net):
 # --- masks
 
 
+@pytest.mark.parametrize("channels_last", [False, True])
+def test_the_weighted_gram_matrix_has_the_gradient_of_its_formula(channels_last):
+    X = torch.randn(1, 5, 6, 7, dtype=torch.float64, generator=torch.Generator().manual_seed(0))
+    if channels_last:
+        X = X.contiguous(memory_format=torch.channels_last)
+    w = torch.rand(1, 1, 6, 7, dtype=torch.float64, generator=torch.Generator().manual_seed(1))
+    w[..., :2, :] = 0  # outside the region
+    X.requires_grad_(True)
+    target = torch.randn(5, 5, dtype=torch.float64, generator=torch.Generator().manual_seed(2))
+    ((weighted_gram(X, w)[0] - target) ** 2).sum().backward()
+    ours, X.grad = X.grad, None
+    flat, weights = X.reshape(5, -1), w.reshape(1, -1)
+    formula = (flat * weights) @ flat.T / (5 * weights.sum())  # sum_p w_p x_p x_p^T / (c sum_p w_p), by autograd
+    ((formula - target) ** 2).sum().backward()
+    assert torch.allclose(ours, X.grad, atol=1e-12)
+
+
 def test_mask_from_image_reads_grey_levels_as_styles():
     grey = torch.tensor([0.0, 0.5, 1.0, 0.45]).reshape(1, 1, 1, 4).expand(1, 3, 1, 4)
     masks = mask_from_image(grey, n_styles=2)
@@ -198,6 +215,9 @@ def test_save_image_writes_png_text_chunks(tmp_path):
     (dict(statistic="median"), "unknown statistic 'median'"),
     (dict(masks=torch.ones(1, 3, 8, 8)), "for 2 style images"),
     (dict(masks=torch.ones(1, 2, 8, 8), style_blend=[1, 1]), "do not go together"),
+    (dict(masks=torch.full((1, 2, 8, 8), 255.0)), r"masks from 255 to 255: use values in \[0, 1\]"),
+    (dict(masks=-torch.ones(1, 2, 8, 8)), r"masks from -1 to -1: use values in \[0, 1\]"),
+    (dict(masks=torch.full((1, 2, 8, 8), float("nan"))), r"use values in \[0, 1\]"),
 ])
 def test_bad_objective_options_say_what_to_fix(random_net, tiny_pair, options, message):
     content, style = tiny_pair
