@@ -24,7 +24,7 @@ import torch
 from speed import ROOT, machine, sync
 from torch import nn
 
-from d2lstyle import StyleObjective, load_image, pass_flops, resolve_precision, vgg19, with_precision
+from d2lstyle import StyleObjective, conv_flops, load_image, pass_flops, resolve_precision, vgg19, with_precision
 
 
 def least_seconds(fn, repeats: int) -> float:
@@ -38,11 +38,15 @@ def least_seconds(fn, repeats: int) -> float:
     return min(times)
 
 
-def conv_inputs(fast, img: torch.Tensor, layers: list[str]) -> list[tuple[nn.Conv2d, torch.Tensor]]:
-    """Each convolution a pass of `img` through `fast` runs, with a copy of its input (in the pass's layout)."""
+def conv_inputs(fast, img: torch.Tensor, layers: list[str]) -> list[tuple[nn.Conv2d, torch.Tensor, float]]:
+    """Each convolution a pass of `img` through `fast` runs, with a copy of its input (in the pass's layout) and its
+    `conv_flops`."""
     seen = []
-    hooks = [m.register_forward_hook(lambda conv, inputs, out: seen.append((conv, inputs[0].detach().clone())))
-             for m in fast.modules() if isinstance(m, nn.Conv2d)]
+
+    def hook(conv: nn.Conv2d, inputs, output: torch.Tensor) -> None:
+        seen.append((conv, inputs[0].detach().clone(), conv_flops(conv, output)))
+
+    hooks = [m.register_forward_hook(hook) for m in fast.modules() if isinstance(m, nn.Conv2d)]
     try:
         with torch.no_grad():
             fast(img, layers)
@@ -96,9 +100,9 @@ def main(argv: list[str] | None = None) -> None:
     layers = list(objective.content_layers + objective.style_layers)
     img = content.to(net.device)
 
-    convs = [(conv, x, conv_seconds(conv, x, precision, args.repeats)) for conv, x in conv_inputs(fast, img, layers)]
-    flops = [2 * 2 * conv.in_channels * conv.out_channels * 9 * x.shape[-2] * x.shape[-1] for conv, x, _ in convs]
-    conv_s = sum(s for _, _, s in convs)
+    convs = [(conv, x, flops, conv_seconds(conv, x, precision, args.repeats))
+             for conv, x, flops in conv_inputs(fast, img, layers)]
+    conv_s = sum(s for *_, s in convs)
     x = img.clone().requires_grad_(True)
 
     def whole_pass():
@@ -113,7 +117,7 @@ def main(argv: list[str] | None = None) -> None:
         "machine": machine(), "size": list(args.size), "precision": precision, "pass_gflop": gflop,
         "pass_s": pass_s, "convolutions_alone_s": conv_s,
         "convolutions": [{"in": c.in_channels, "out": c.out_channels, "hw": list(x.shape[-2:]), "seconds": s,
-                          "gflops": f / s / 1e9} for (c, x, s), f in zip(convs, flops, strict=True)],
+                          "gflops": f / s / 1e9} for c, x, f, s in convs],
         "speed_run": {"method": args.method, "passes_to_recipe_objective": steps, "recipe_objective": target,
                       "recipe_s": recipe_s},
     }

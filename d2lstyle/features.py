@@ -181,12 +181,18 @@ def vgg19(weights: str | None = "caffe", device: torch.device | str | None = Non
 
 
 # --- notebooks/06_faster.ipynb
+def conv_flops(conv: nn.Conv2d, output: torch.Tensor) -> float:
+    """FLOPs of a convolution's forward and backward to its input, given its `output` (1, c_out, h, w): 2 per
+    multiply-add, backward = forward."""
+    return 2 * 2 * float(output.numel() * conv.in_channels * conv.kernel_size[0] * conv.kernel_size[1])
+
+
 def pass_flops(net: VGG19Features, img: torch.Tensor, layers: Iterable[str]) -> float:
-    """FLOPs of one forward+backward pass of `img` (1, 3, H, W) to `layers`: 2 per multiply-add, backward = forward."""
+    """FLOPs of one forward+backward pass of `img` (1, 3, H, W) to `layers`: `conv_flops` of each convolution."""
     count = []
 
     def hook(conv: nn.Conv2d, inputs, output: torch.Tensor) -> None:
-        count.append(output.numel() * conv.in_channels * conv.kernel_size[0] * conv.kernel_size[1])
+        count.append(conv_flops(conv, output))
 
     hooks = [m.register_forward_hook(hook) for m in net.modules() if isinstance(m, nn.Conv2d)]
     try:
@@ -195,7 +201,7 @@ def pass_flops(net: VGG19Features, img: torch.Tensor, layers: Iterable[str]) -> 
     finally:
         for h in hooks:
             h.remove()
-    return 2 * 2 * float(sum(count))
+    return sum(count)
 
 
 # --- notebooks/06_faster.ipynb
