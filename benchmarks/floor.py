@@ -6,9 +6,11 @@ network set up as `transfer()` sets it up (bfloat16 where the processor has it, 
 the least times up (of 7 each): a pass that did nothing but its convolutions, each at the best rate it reaches
 alone. It compares that with the whole pass (timed the same way), and with what issue 3's goal asks: the recipe's
 objective in a fifth of the recipe's time, both taken from the committed `results/speed.{json,csv}` (the passes
-`transfer(steps=500, tol=0)` needed).
+`transfer(steps=500, tol=0)` needed). On a CPU it also compiles and runs `peak.c` (a C compiler with OpenMP
+needed; without one it says so and goes on): the most FLOP/s the cores' vector units can do at all, against which
+the convolutions' rates, and the best a pass could ever cost, are measured.
 
-    python benchmarks/floor.py                # 300x450, about 15 s
+    python benchmarks/floor.py                # 300x450, about 20 s
     python benchmarks/floor.py --size 150 225 --out /tmp/floor.json
 """
 
@@ -17,6 +19,9 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import os
+import subprocess
+import tempfile
 import time
 from pathlib import Path
 
@@ -72,6 +77,21 @@ def conv_seconds(conv: nn.Conv2d, x: torch.Tensor, precision: str, repeats: int)
     return least_seconds(pass_, repeats)
 
 
+def peak_gflops(threads: int) -> dict | None:
+    """The cores' arithmetic peak, {"threads", "float32", "bfloat16"} in GFLOP/s (None for instructions the
+    processor lacks), from `peak.c` compiled here and run on `threads` threads; None without a compiler."""
+    with tempfile.TemporaryDirectory() as tmp:
+        exe = Path(tmp) / "peak"
+        command = ["cc", "-O2", "-march=native", "-fopenmp", str(Path(__file__).with_name("peak.c")), "-o", str(exe)]
+        try:
+            subprocess.run(command, check=True, capture_output=True, text=True)
+        except (OSError, subprocess.CalledProcessError) as error:
+            print(f"peak.c was not compiled ({error}): the cores' peak is not measured")
+            return None
+        env = os.environ | {"OMP_NUM_THREADS": str(threads)}
+        return json.loads(subprocess.run([str(exe)], env=env, check=True, capture_output=True, text=True).stdout)
+
+
 def passes_to_reach(speed_dir: Path, method: str) -> tuple[int | None, float, float]:
     """From a committed speed run: the steps `method` took to reach the recipe's final objective, that objective and
     the recipe's wall time."""
@@ -89,6 +109,8 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--method", default="transfer(steps=500, tol=0)", help="the speed run's method whose passes count")
     p.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "floor.json")
     args = p.parse_args(argv)
+    # first: once torch has worked, its idle threads spin for a while and would share the cores with peak.c
+    peak = peak_gflops(torch.get_num_threads()) if not torch.cuda.is_available() else None
     torch.manual_seed(0)
     data = ROOT / "data"
     content = load_image(data / "chelsea.png", size=tuple(args.size))
@@ -115,7 +137,7 @@ def main(argv: list[str] | None = None) -> None:
     steps, target, recipe_s = passes_to_reach(ROOT / "benchmarks" / "results", args.method)
     result = {
         "machine": machine(), "size": list(args.size), "precision": precision, "pass_gflop": gflop,
-        "pass_s": pass_s, "convolutions_alone_s": conv_s,
+        "pass_s": pass_s, "convolutions_alone_s": conv_s, "peak_gflops": peak,
         "convolutions": [{"in": c.in_channels, "out": c.out_channels, "hw": list(x.shape[-2:]), "seconds": s,
                           "gflops": f / s / 1e9} for c, x, f, s in convs],
         "speed_run": {"method": args.method, "passes_to_recipe_objective": steps, "recipe_objective": target,
@@ -123,27 +145,40 @@ def main(argv: list[str] | None = None) -> None:
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=1))
-    print(report(result))
+    text = report(result)
+    args.out.with_suffix(".md").write_text(text + "\n")
+    print(text)
 
 
 def report(r: dict) -> str:
     run, goal = r["speed_run"], r["speed_run"]["recipe_s"] / 5
+    n, pass_rate = run["passes_to_recipe_objective"], r["pass_gflop"] / r["pass_s"]
     lines = [f"machine: {r['machine']}",
              f"size {r['size'][0]}x{r['size'][1]}, {r['precision']}: one pass {r['pass_gflop']:.0f} GFLOP in "
-             f"{r['pass_s']:.3f} s ({r['pass_gflop'] / r['pass_s']:.0f} GFLOP/s)",
+             f"{r['pass_s']:.3f} s ({pass_rate:.0f} GFLOP/s)",
              "| convolution | input h x w | seconds (forward + backward to the input) | GFLOP/s |",
              "| --- | --- | --- | --- |"]
     lines += [f"| {c['in']} -> {c['out']} | {c['hw'][0]} x {c['hw'][1]} | {c['seconds']:.4f} | {c['gflops']:.0f} |"
               for c in r["convolutions"]]
     lines.append(f"the convolutions alone: {r['convolutions_alone_s']:.3f} s, "
                  f"{r['convolutions_alone_s'] / r['pass_s']:.0%} of the pass")
-    if run["passes_to_recipe_objective"]:
-        n = run["passes_to_recipe_objective"]
+    if n:
         lines.append(f"{run['method']} needed {n} passes to the recipe's {run['recipe_objective']:.4g}; a fifth of "
                      f"the recipe's {run['recipe_s']:.0f} s is {goal:.0f} s: {goal / n:.3f} s a pass, "
                      f"{r['convolutions_alone_s'] / (goal / n):.1f}x less than the convolutions alone take")
         lines.append(f"with passes of the convolutions alone, {n} passes take {n * r['convolutions_alone_s']:.0f} s: "
                      f"at most {run['recipe_s'] / (n * r['convolutions_alone_s']):.1f}x sooner than the recipe")
+    peak = (r.get("peak_gflops") or {}).get(r["precision"])
+    if peak:
+        rates = [c["gflops"] for c in r["convolutions"]]
+        lines.append(f"the cores' peak ({r['peak_gflops']['threads']} threads, peak.c): {peak:.0f} GFLOP/s in "
+                     f"{r['precision']}; the convolutions reach {min(rates[1:]) / peak:.0%}-{max(rates) / peak:.0%} "
+                     f"of it (the first {rates[0] / peak:.0%}), the whole pass {pass_rate / peak:.0%}")
+    if peak and n:
+        at_peak = r["pass_gflop"] / peak
+        lines.append(f"a pass at the peak, with nothing but its FLOPs: {at_peak:.3f} s; {n} passes take "
+                     f"{n * at_peak:.0f} s: at most {run['recipe_s'] / (n * at_peak):.1f}x sooner than the recipe; "
+                     f"a fifth of the recipe's time holds at most {goal / at_peak:.0f} such passes")
     return "\n".join(lines)
 
 
