@@ -29,7 +29,16 @@ import torch
 from speed import ROOT, machine, sync
 from torch import nn
 
-from d2lstyle import StyleObjective, conv_flops, load_image, pass_flops, resolve_precision, vgg19, with_precision
+from d2lstyle import (
+    StyleObjective,
+    conv_calls,
+    conv_flops,
+    load_image,
+    pass_flops,
+    resolve_precision,
+    vgg19,
+    with_precision,
+)
 
 
 def least_seconds(fn, repeats: int) -> float:
@@ -41,24 +50,6 @@ def least_seconds(fn, repeats: int) -> float:
         fn()
         times.append(time.perf_counter() - start)
     return min(times)
-
-
-def conv_inputs(fast, img: torch.Tensor, layers: list[str]) -> list[tuple[nn.Conv2d, torch.Tensor, float]]:
-    """Each convolution a pass of `img` through `fast` runs, with a copy of its input (in the pass's layout) and its
-    `conv_flops`."""
-    seen = []
-
-    def hook(conv: nn.Conv2d, inputs, output: torch.Tensor) -> None:
-        seen.append((conv, inputs[0].detach().clone(), conv_flops(conv, output)))
-
-    hooks = [m.register_forward_hook(hook) for m in fast.modules() if isinstance(m, nn.Conv2d)]
-    try:
-        with torch.no_grad():
-            fast(img, layers)
-    finally:
-        for h in hooks:
-            h.remove()
-    return seen
 
 
 def conv_seconds(conv: nn.Conv2d, x: torch.Tensor, precision: str, repeats: int) -> float:
@@ -122,8 +113,8 @@ def main(argv: list[str] | None = None) -> None:
     layers = list(objective.content_layers + objective.style_layers)
     img = content.to(net.device)
 
-    convs = [(conv, x, flops, conv_seconds(conv, x, precision, args.repeats))
-             for conv, x, flops in conv_inputs(fast, img, layers)]
+    convs = [(conv, x, conv_flops(conv, output), conv_seconds(conv, x, precision, args.repeats))
+             for conv, x, output in conv_calls(fast, img, layers)]
     conv_s = sum(s for *_, s in convs)
     x = img.clone().requires_grad_(True)
 

@@ -187,12 +187,13 @@ def conv_flops(conv: nn.Conv2d, output: torch.Tensor) -> float:
     return 2 * 2 * float(output.numel() * conv.in_channels * conv.kernel_size[0] * conv.kernel_size[1])
 
 
-def pass_flops(net: VGG19Features, img: torch.Tensor, layers: Iterable[str]) -> float:
-    """FLOPs of one forward+backward pass of `img` (1, 3, H, W) to `layers`: `conv_flops` of each convolution."""
-    count = []
+def conv_calls(net, img: torch.Tensor, layers: Iterable[str]) -> list[tuple[nn.Conv2d, torch.Tensor, torch.Tensor]]:
+    """Each convolution a forward pass of `img` (1, 3, H, W) through `net` to `layers` runs, in order, with its input
+    and its output (no autograd)."""
+    calls = []
 
     def hook(conv: nn.Conv2d, inputs, output: torch.Tensor) -> None:
-        count.append(conv_flops(conv, output))
+        calls.append((conv, inputs[0], output))
 
     hooks = [m.register_forward_hook(hook) for m in net.modules() if isinstance(m, nn.Conv2d)]
     try:
@@ -201,7 +202,12 @@ def pass_flops(net: VGG19Features, img: torch.Tensor, layers: Iterable[str]) -> 
     finally:
         for h in hooks:
             h.remove()
-    return sum(count)
+    return calls
+
+
+def pass_flops(net: VGG19Features, img: torch.Tensor, layers: Iterable[str]) -> float:
+    """FLOPs of one forward+backward pass of `img` (1, 3, H, W) to `layers`: `conv_flops` of each convolution."""
+    return sum(conv_flops(conv, output) for conv, _, output in conv_calls(net, img, layers))
 
 
 # --- notebooks/06_faster.ipynb
