@@ -83,11 +83,14 @@ def peak_gflops(threads: int) -> dict | None:
         return json.loads(subprocess.run([str(exe)], env=env, check=True, capture_output=True, text=True).stdout)
 
 
-def passes_to_reach(speed_dir: Path, method: str) -> tuple[int | None, float, float]:
-    """From a committed speed run: the steps `method` took to reach the recipe's final objective, that objective and
-    the recipe's wall time."""
+def passes_to_reach(speed_dir: Path, method: str, size: tuple[int, int]) -> tuple[int | None, float, float]:
+    """From a committed speed run: the steps `method` took to reach the recipe's final objective (None where it
+    never did, or where the run was at another size than `size`), that objective and the recipe's wall time."""
     summary = json.loads((speed_dir / "speed.json").read_text())
     target, recipe_s = summary["recipe"]["objective"], summary["recipe"]["seconds"]
+    if summary["size"] != f"{size[0]}x{size[1]}":
+        print(f"the committed speed run is at {summary['size']}: no comparison with the goal at this size")
+        return None, target, recipe_s
     rows = [r for r in csv.DictReader((speed_dir / "speed.csv").open()) if r["method"] == method]
     step = next((k for k, r in enumerate(rows, 1) if float(r["objective"]) <= target), None)
     return step, target, recipe_s
@@ -125,7 +128,7 @@ def main(argv: list[str] | None = None) -> None:
 
     pass_s = least_seconds(whole_pass, args.repeats)
     gflop = pass_flops(net, img, layers) / 1e9
-    steps, target, recipe_s = passes_to_reach(ROOT / "benchmarks" / "results", args.method)
+    steps, target, recipe_s = passes_to_reach(ROOT / "benchmarks" / "results", args.method, args.size)
     result = {
         "machine": machine(), "size": list(args.size), "precision": precision, "pass_gflop": gflop,
         "pass_s": pass_s, "convolutions_alone_s": conv_s, "peak_gflops": peak,
