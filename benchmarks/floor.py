@@ -6,7 +6,8 @@ network set up as `transfer()` sets it up (bfloat16 where the processor has it, 
 the least times up (of 7 each): a pass that did nothing but its convolutions, each at the best rate it reaches
 alone. It compares that with the whole pass (timed the same way), and with what issue 3's goal asks: the recipe's
 objective in a fifth of the recipe's time, both taken from the committed `results/speed.{json,csv}` (the passes
-`transfer(steps=500, tol=0)` needed). On a CPU it also compiles and runs `peak.c` (a C compiler with OpenMP
+`transfer(steps=500, tol=0)` needed; `--speed` names another run, such as one from a processor without
+AVX512-BF16, whose passes run in float32). On a CPU it also compiles and runs `peak.c` (a C compiler with OpenMP
 needed; without one it says so and goes on): the most FLOP/s the cores' vector units can do at all, against which
 the convolutions' rates, and the best a pass could ever cost, are measured.
 
@@ -83,15 +84,21 @@ def peak_gflops(threads: int) -> dict | None:
         return json.loads(subprocess.run([str(exe)], env=env, check=True, capture_output=True, text=True).stdout)
 
 
-def passes_to_reach(speed_dir: Path, method: str, size: tuple[int, int]) -> tuple[int | None, float, float]:
-    """From a committed speed run: the steps `method` took to reach the recipe's final objective (None where it
-    never did, or where the run was at another size than `size`), that objective and the recipe's wall time."""
-    summary = json.loads((speed_dir / "speed.json").read_text())
+def passes_to_reach(speed: Path, method: str, size: tuple[int, int],
+                    precision: str) -> tuple[int | None, float | None, float | None]:
+    """From a committed speed run (`speed`.json and .csv): the steps `method` took to reach the recipe's final
+    objective, that objective and the recipe's wall time. The steps are None where it never did, or where the run
+    was at another size than `size`, or ran its passes in another precision than `precision` (another machine)."""
+    if not speed.with_suffix(".json").exists():
+        print(f"no speed run {speed}.json: no comparison with the goal (run speed.py with --out {speed})")
+        return None, None, None
+    summary = json.loads(speed.with_suffix(".json").read_text())
     target, recipe_s = summary["recipe"]["objective"], summary["recipe"]["seconds"]
-    if summary["size"] != f"{size[0]}x{size[1]}":
-        print(f"the committed speed run is at {summary['size']}: no comparison with the goal at this size")
+    if (summary["size"], summary["precision"]) != (f"{size[0]}x{size[1]}", precision):
+        print(f"the speed run {speed}.json is at {summary['size']} in {summary['precision']}, this one at "
+              f"{size[0]}x{size[1]} in {precision}: no comparison with the goal (run speed.py here, pass --speed)")
         return None, target, recipe_s
-    rows = [r for r in csv.DictReader((speed_dir / "speed.csv").open()) if r["method"] == method]
+    rows = [r for r in csv.DictReader(speed.with_suffix(".csv").open()) if r["method"] == method]
     step = next((k for k, r in enumerate(rows, 1) if float(r["objective"]) <= target), None)
     return step, target, recipe_s
 
@@ -101,6 +108,8 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--size", type=int, nargs=2, default=(300, 450), metavar=("H", "W"), help="(300 450)")
     p.add_argument("--repeats", type=int, default=7, help="timings of each; the least counts (7)")
     p.add_argument("--method", default="transfer(steps=500, tol=0)", help="the speed run's method whose passes count")
+    p.add_argument("--speed", type=Path, default=ROOT / "benchmarks" / "results" / "speed",
+                   help="prefix of the speed run (speed.py --out) to compare with, from this kind of machine")
     p.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "floor.json")
     args = p.parse_args(argv)
     # first: once torch has worked, its idle threads spin for a while and would share the cores with peak.c
@@ -128,7 +137,7 @@ def main(argv: list[str] | None = None) -> None:
 
     pass_s = least_seconds(whole_pass, args.repeats)
     gflop = pass_flops(net, img, layers) / 1e9
-    steps, target, recipe_s = passes_to_reach(ROOT / "benchmarks" / "results", args.method, args.size)
+    steps, target, recipe_s = passes_to_reach(args.speed, args.method, args.size, precision)
     result = {
         "machine": machine(), "size": list(args.size), "precision": precision, "pass_gflop": gflop,
         "pass_s": pass_s, "convolutions_alone_s": conv_s, "peak_gflops": peak,
@@ -145,7 +154,8 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def report(r: dict) -> str:
-    run, goal = r["speed_run"], r["speed_run"]["recipe_s"] / 5
+    run = r["speed_run"]
+    goal = run["recipe_s"] / 5 if run["recipe_s"] else None
     n, pass_rate = run["passes_to_recipe_objective"], r["pass_gflop"] / r["pass_s"]
     lines = [f"machine: {r['machine']}",
              f"size {r['size'][0]}x{r['size'][1]}, {r['precision']}: one pass {r['pass_gflop']:.0f} GFLOP in "
@@ -168,10 +178,11 @@ def report(r: dict) -> str:
         lines.append(f"the cores' peak ({r['peak_gflops']['threads']} threads, peak.c): {peak:.0f} GFLOP/s in "
                      f"{r['precision']}; the convolutions reach {min(rates[1:]) / peak:.0%}-{max(rates) / peak:.0%} "
                      f"of it (the first {rates[0] / peak:.0%}), the whole pass {pass_rate / peak:.0%}")
-    if peak and n:
+    if peak and goal:
         at_peak = r["pass_gflop"] / peak
-        lines.append(f"a pass at the peak, with nothing but its FLOPs: {at_peak:.3f} s; {n} passes take "
-                     f"{n * at_peak:.0f} s: at most {run['recipe_s'] / (n * at_peak):.1f}x sooner than the recipe; "
+        reach = (f"{n} passes take {n * at_peak:.0f} s: at most {run['recipe_s'] / (n * at_peak):.1f}x sooner than "
+                 "the recipe; " if n else "")
+        lines.append(f"a pass at the peak, with nothing but its FLOPs: {at_peak:.3f} s; {reach}"
                      f"a fifth of the recipe's time holds at most {goal / at_peak:.0f} such passes")
     return "\n".join(lines)
 

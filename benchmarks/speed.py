@@ -39,6 +39,7 @@ import torch
 
 from d2lstyle import (
     StyleObjective,
+    bfloat16_is_fast,
     lecture_recipe,
     load_image,
     pass_flops,
@@ -115,13 +116,16 @@ def project_run(objective: StyleObjective, content: torch.Tensor, optimise) -> d
     return {"img": result, "trace": trace, "seconds": seconds, "steps": steps, "objective": final}
 
 
-def project_runs(objective: StyleObjective, content: torch.Tensor, style: torch.Tensor, net, long_steps: int) -> dict:
+def project_runs(objective: StyleObjective, content: torch.Tensor, style: torch.Tensor, net, long_steps: int,
+                 without_restarts: bool = True) -> dict:
     """(b) `transfer()` with its defaults; then, unless long_steps is 0, the same run on for `long_steps` steps
-    without the stopping rule, once as `transfer` runs it and once without L-BFGS's restarts (`restart=math.inf`)."""
+    without the stopping rule, as `transfer` runs it and, if `without_restarts`, once more without L-BFGS's
+    restarts (`restart=math.inf`)."""
     runs = {"transfer()": lambda cb: transfer(content, style, net=net, callback=cb)}
     if long_steps:
         runs[f"transfer(steps={long_steps}, tol=0)"] = lambda cb: transfer(content, style, net=net, callback=cb,
                                                                             steps=long_steps, tol=0)
+    if long_steps and without_restarts:
         runs["the same without restarts"] = lambda cb: transfer(content, style, net=net, callback=cb,
                                                                  steps=long_steps, tol=0, restart=math.inf)
     results = {}
@@ -155,6 +159,9 @@ def machine() -> dict:
             "python": platform.python_version(), "system": platform.platform()}
     if torch.cuda.is_available():
         info["gpu"] = torch.cuda.get_device_name()
+    else:  # the vector instructions PyTorch's kernels use: AVX-512 with bfloat16 doubles the rate of a pass
+        info["cpu_capability"] = torch.backends.cpu.get_cpu_capability()
+        info["bfloat16_fast"] = bfloat16_is_fast("cpu")
     info["load_average_1_5_15min"] = [round(v, 2) for v in os.getloadavg()]  # other work on the machine skews times
     return info
 
@@ -169,6 +176,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--long-steps", type=int, default=500,
                    help="also run transfer() on for this many steps without its stopping rule, with and without "
                         "L-BFGS's restarts (500; 0: skip)")
+    p.add_argument("--no-restartless", action="store_true",
+                   help="skip the long run without L-BFGS's restarts (a third less time)")
     p.add_argument("--quick", action="store_true", help="150x225, 100 recipe and long steps, the lecture's rate only")
     p.add_argument("--device", help="default: the GPU when there is one")
     p.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "speed",
@@ -284,7 +293,7 @@ def main(argv: list[str] | None = None) -> None:
     gflop = pass_flops(net, content, layers) / 1e9
     row = {"machine_at_start": machine()}
     print(f"machine: {row['machine_at_start']}", flush=True)
-    ours = project_runs(objective, content, style, net, args.long_steps)
+    ours = project_runs(objective, content, style, net, args.long_steps, not args.no_restartless)
     peak = {"ours": peak_rss_gb()}
     recipes = {}
     for lr in args.lrs:
