@@ -64,7 +64,8 @@ SLIDES = {
         "c14": "skip", "c15": "subslide", "c15b": "subslide", "c16": "fragment", "c16b": "slide", "c17": "subslide",
         "c17b": "subslide", "c18": "slide", "rs-md": "slide", "lv-md": "slide", "lv-code": "fragment",
         "lv-seen": "subslide", "fl-md": "slide",
-        "fl-code": "fragment", "fl-seen": "subslide", "c18b": "slide", "c19": "skip", "c20": "skip",
+        "fl-code": "fragment", "fl-seen": "subslide", "fl-avx2-seen": "subslide", "c18b": "slide", "c19": "skip",
+        "c20": "skip",
     },
     "07_controls": {
         "c00": "slide", "c00b": "subslide", "c01": "skip", "c02": "subslide", "c03": "skip", "c04": "slide",
