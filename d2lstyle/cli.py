@@ -116,6 +116,13 @@ class Parser(argparse.ArgumentParser):
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = Parser(prog="d2lstyle", description="Paint CONTENT in the style of STYLE (Gatys et al. 2016). With no "
                "arguments: the cat in the style of Starry Night. `d2lstyle CONTENT STYLE` also works.")
+    for add_options in (add_image_options, add_objective_options, add_optimisation_options, add_file_options,
+                        add_control_options):
+        add_options(p)
+    return p.parse_args(argv)
+
+
+def add_image_options(p: argparse.ArgumentParser) -> None:
     io = p.add_argument_group("images")
     io.add_argument("inputs", nargs="*", type=Path, metavar="CONTENT",
                     help="content images, folders of images or quoted globs (default: the cat)")
@@ -124,6 +131,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     io.add_argument("-o", "--output", type=Path, help="the output image for one picture, a folder for several "
                     "(named CONTENT_STYLE.png; default: the current folder)")
     io.add_argument("--size", type=positive_int, default=256, help="shorter side of the result in pixels (256)")
+
+
+def add_objective_options(p: argparse.ArgumentParser) -> None:
     loss = p.add_argument_group("the objective")
     loss.add_argument("--content-weight", type=finite_float, default=1.0)
     loss.add_argument("--style-weight", type=finite_float, default=2.0)
@@ -132,6 +142,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     loss.add_argument("--style-layers", type=layer_list, default=list(STYLE_LAYERS), help="comma-separated")
     loss.add_argument("--weights", choices=("caffe", "torchvision"), default="caffe",
                       help="VGG19 weights: caffe (original, offline) or torchvision (downloads once)")
+
+
+def add_optimisation_options(p: argparse.ArgumentParser) -> None:
     opt = p.add_argument_group("the optimisation")
     opt.add_argument("--steps", type=positive_int, default=200,
                      help="most optimisation steps per pyramid level; it stops sooner once the loss stalls (200)")
@@ -149,13 +162,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                      help="of the network's passes: auto is bfloat16 where the processor has it, else float32 (auto)")
     opt.add_argument("--seed", type=int, default=0)
     opt.add_argument("--device", help="cpu, cuda, ... (default: the GPU when there is one)")
+
+
+def add_file_options(p: argparse.ArgumentParser) -> None:
     run = p.add_argument_group("files and interruptions")
     run.add_argument("--force", action="store_true", help="overwrite outputs that exist")
     run.add_argument("--checkpoint-every", type=positive_int, metavar="N",
                      help="every N steps save the picture so far as OUT.checkpoint.png (and .json)")
     run.add_argument("--resume", action="store_true", help="continue from OUT.checkpoint.png where there is one")
-    add_control_options(p)
-    return p.parse_args(argv)
 
 
 def add_control_options(p: argparse.ArgumentParser) -> None:
