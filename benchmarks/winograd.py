@@ -23,7 +23,7 @@ from pathlib import Path
 
 import torch
 import torch.nn.functional as F
-from floor import least_seconds
+from floor import least_seconds, pass_with
 from speed import ROOT, machine
 
 from d2lstyle import resolve_precision
@@ -93,12 +93,11 @@ def pass_bound(rows: list[dict], floor: dict) -> dict:
     """What `floor.py`'s pass would cost with Winograd's transforms free, and what that buys against the recipe."""
     gain = {r["out"]: r["direct_s"] / r["products_alone_s"] for r in rows}
     convs = sum(c["seconds"] / max(gain[c["out"]], 1.0) for c in floor["convolutions"])
-    pass_s = floor["pass_s"] - floor["convolutions_alone_s"] + convs
+    pass_s, sooner = pass_with(floor, convs)
     run = floor["speed_run"]
-    n = run["passes_to_recipe_objective"]
     return {"convolutions_s": floor["convolutions_alone_s"], "convolutions_free_transforms_s": convs,
-            "pass_s": floor["pass_s"], "pass_free_transforms_s": pass_s, "passes": n, "recipe_s": run["recipe_s"],
-            "at_most_times_sooner": run["recipe_s"] / (n * pass_s)}
+            "pass_s": floor["pass_s"], "pass_free_transforms_s": pass_s, "passes": run["passes_to_recipe_objective"],
+            "recipe_s": run["recipe_s"], "at_most_times_sooner": sooner}
 
 
 def main(argv: list[str] | None = None) -> None:
