@@ -108,6 +108,33 @@ def passes_to_reach(speed: Path, method: str, size: tuple[int, int],
     return step, target, recipe_s
 
 
+def time_pass(size: tuple[int, int], repeats: int) -> dict:
+    """Each convolution of a pass at `size` on its own, and the whole pass, set up as `transfer` sets it up."""
+    torch.manual_seed(0)
+    content = load_image(ROOT / "data" / "chelsea.png", size=size)
+    style = load_image(ROOT / "data" / "starry_night.jpg", size=size)
+    net = vgg19()
+    precision = resolve_precision("auto", net.device)
+    fast = with_precision(net, precision)
+    objective = StyleObjective(content, style, net=fast)
+    layers = list(objective.content_layers + objective.style_layers)
+    img = content.to(net.device)
+
+    convs = [(conv, x, conv_flops(conv, output), conv_seconds(conv, x, precision, repeats))
+             for conv, x, output in conv_calls(fast, img, layers)]
+    x = img.clone().requires_grad_(True)
+
+    def whole_pass():
+        x.grad = None
+        objective(x).backward()
+        sync(x.device)
+
+    return {"precision": precision, "pass_gflop": pass_flops(net, img, layers) / 1e9,
+            "pass_s": least_seconds(whole_pass, repeats), "convolutions_alone_s": sum(s for *_, s in convs),
+            "convolutions": [{"in": c.in_channels, "out": c.out_channels, "hw": list(x.shape[-2:]), "seconds": s,
+                              "gflops": f / s / 1e9} for c, x, f, s in convs]}
+
+
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--size", type=int, nargs=2, default=(300, 450), metavar=("H", "W"), help="(300 450)")
@@ -123,38 +150,11 @@ def main(argv: list[str] | None = None) -> None:
         return
     # first: once torch has worked, its idle threads spin for a while and would share the cores with peak.c
     peak = peak_gflops(torch.get_num_threads()) if not torch.cuda.is_available() else None
-    torch.manual_seed(0)
-    data = ROOT / "data"
-    content = load_image(data / "chelsea.png", size=tuple(args.size))
-    style = load_image(data / "starry_night.jpg", size=tuple(args.size))
-    net = vgg19()
-    precision = resolve_precision("auto", net.device)
-    fast = with_precision(net, precision)
-    objective = StyleObjective(content, style, net=fast)
-    layers = list(objective.content_layers + objective.style_layers)
-    img = content.to(net.device)
-
-    convs = [(conv, x, conv_flops(conv, output), conv_seconds(conv, x, precision, args.repeats))
-             for conv, x, output in conv_calls(fast, img, layers)]
-    conv_s = sum(s for *_, s in convs)
-    x = img.clone().requires_grad_(True)
-
-    def whole_pass():
-        x.grad = None
-        objective(x).backward()
-        sync(x.device)
-
-    pass_s = least_seconds(whole_pass, args.repeats)
-    gflop = pass_flops(net, img, layers) / 1e9
-    steps, target, recipe_s = passes_to_reach(args.speed, args.method, args.size, precision)
-    result = {
-        "machine": machine(), "size": list(args.size), "precision": precision, "pass_gflop": gflop,
-        "pass_s": pass_s, "convolutions_alone_s": conv_s, "peak_gflops": peak,
-        "convolutions": [{"in": c.in_channels, "out": c.out_channels, "hw": list(x.shape[-2:]), "seconds": s,
-                          "gflops": f / s / 1e9} for c, x, f, s in convs],
-        "speed_run": {"method": args.method, "passes_to_recipe_objective": steps, "recipe_objective": target,
-                      "recipe_s": recipe_s},
-    }
+    timed = time_pass(tuple(args.size), args.repeats)
+    steps, target, recipe_s = passes_to_reach(args.speed, args.method, args.size, timed["precision"])
+    result = {"machine": machine(), "size": list(args.size), **timed, "peak_gflops": peak,
+              "speed_run": {"method": args.method, "passes_to_recipe_objective": steps, "recipe_objective": target,
+                            "recipe_s": recipe_s}}
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=1))
     save_report(result, args.out)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 from pathlib import Path
 
 import torch
@@ -50,10 +51,15 @@ def output_transform(m: torch.Tensor, dim: int) -> torch.Tensor:
     return torch.stack([m0 + m1 + m2, m1 - m2 - m3], dim)
 
 
+def output_blocks(h: int, w: int) -> tuple[int, int]:
+    """How many 2x2 output blocks cover an h x w map, down and across."""
+    return (h + 1) // 2, (w + 1) // 2
+
+
 def winograd_conv(x: torch.Tensor, u: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
     """A 3x3 convolution with padding 1 of x (1, C, H, W), weights u from `winograd_weights`: (1, K, H, W)."""
     _, _, h, w = x.shape
-    th, tw = (h + 1) // 2, (w + 1) // 2  # output blocks of 2x2
+    th, tw = output_blocks(h, w)
     xp = F.pad(x, (1, 2 * tw + 1 - w, 1, 2 * th + 1 - h))[0].permute(1, 2, 0)  # (H + pad, W + pad, C)
     v = input_transform(input_transform(xp, 0, th), 2, tw)  # (4 columns, 4 rows, th, tw, C)
     m = torch.matmul(v.flatten(2, 3), u).unflatten(2, (th, tw))  # 16 products (th tw, C) @ (C, K)
@@ -80,7 +86,7 @@ def measure(c: int, k: int, h: int, w: int, dtype: torch.dtype, repeats: int) ->
     weight = conv.weight.to(dtype).contiguous(memory_format=torch.channels_last)
     bias, u = conv.bias.to(dtype), u.to(dtype)
     grad = torch.randn_like(exact).to(dtype).contiguous(memory_format=torch.channels_last)
-    blocks = ((h + 1) // 2) * ((w + 1) // 2)
+    blocks = math.prod(output_blocks(h, w))
     v = torch.randn(4, 4, blocks, c, dtype=dtype, requires_grad=True)
     direct = least_seconds(forward_backward(lambda z: F.conv2d(z, weight, bias, padding=1), x, grad), repeats)
     winograd = least_seconds(forward_backward(lambda z: winograd_conv(z, u, bias), x, grad), repeats)
