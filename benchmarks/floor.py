@@ -75,8 +75,9 @@ def conv_seconds(conv: nn.Conv2d, x: torch.Tensor, precision: str, repeats: int)
 
 
 def peak_gflops(threads: int) -> dict | None:
-    """The cores' arithmetic peak, {"threads", "float32", "bfloat16"} in GFLOP/s (None for instructions the
-    processor lacks), from `peak.c` compiled here and run on `threads` threads; None without a compiler."""
+    """The cores' arithmetic peak, {"threads", "float32", "bfloat16", "int8"} in GFLOP/s (int8: GOP/s; None for
+    instructions the processor lacks), from `peak.c` compiled here and run on `threads` threads; None without a
+    compiler."""
     with tempfile.TemporaryDirectory() as tmp:
         exe = Path(tmp) / "peak"
         command = ["cc", "-O2", "-march=native", "-fopenmp", str(Path(__file__).with_name("peak.c")), "-o", str(exe)]
@@ -173,6 +174,12 @@ def pass_with(r: dict, convolutions_s: float) -> tuple[float, float]:
     pass_s = r["pass_s"] - r["convolutions_alone_s"] + convolutions_s
     run = r["speed_run"]
     return pass_s, run["recipe_s"] / (run["passes_to_recipe_objective"] * pass_s)
+
+
+def convolutions_faster(r: dict, gain: dict[int, float]) -> float:
+    """Run `r`'s convolutions, in seconds, with each one `gain[its output channels]` times faster where that is
+    above 1 (and as it is where another method is slower)."""
+    return sum(c["seconds"] / max(gain[c["out"]], 1.0) for c in r["convolutions"])
 
 
 def report(r: dict) -> str:

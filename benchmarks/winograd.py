@@ -24,7 +24,7 @@ from pathlib import Path
 
 import torch
 import torch.nn.functional as F
-from floor import least_seconds, pass_with
+from floor import convolutions_faster, least_seconds, pass_with
 from speed import ROOT, machine
 
 from d2lstyle import resolve_precision
@@ -97,8 +97,7 @@ def measure(c: int, k: int, h: int, w: int, dtype: torch.dtype, repeats: int) ->
 
 def pass_bound(rows: list[dict], floor: dict) -> dict:
     """What `floor.py`'s pass would cost with Winograd's transforms free, and what that buys against the recipe."""
-    gain = {r["out"]: r["direct_s"] / r["products_alone_s"] for r in rows}
-    convs = sum(c["seconds"] / max(gain[c["out"]], 1.0) for c in floor["convolutions"])
+    convs = convolutions_faster(floor, {r["out"]: r["direct_s"] / r["products_alone_s"] for r in rows})
     pass_s, sooner = pass_with(floor, convs)
     run = floor["speed_run"]
     return {"convolutions_s": floor["convolutions_alone_s"], "convolutions_free_transforms_s": convs,
