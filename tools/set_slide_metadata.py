@@ -65,7 +65,8 @@ SLIDES = {
         "c17b": "subslide", "c18": "slide", "rs-md": "slide", "lv-md": "slide", "lv-code": "fragment",
         "lv-seen": "subslide", "fl-md": "slide",
         "fl-code": "fragment", "fl-seen": "subslide", "fl-avx2-seen": "subslide", "fl-avx2": "fragment",
-        "wg-md": "slide", "wg-code": "subslide", "wg-seen": "subslide", "c18b": "slide", "c19": "skip", "c20": "skip",
+        "wg-md": "slide", "wg-code": "subslide", "wg-seen": "subslide", "i8-md": "slide", "i8-code": "subslide",
+        "i8-seen": "subslide", "c18b": "slide", "c19": "skip", "c20": "skip",
     },
     "07_controls": {
         "c00": "slide", "c00b": "subslide", "c01": "skip", "c02": "subslide", "c03": "skip", "c04": "slide",
@@ -84,7 +85,8 @@ SLIDES = {
 FIGURE_ONLY = {"01_images_and_features": ["c21", "i6-real-table"], "03_gram_matrix_style": ["c03b"],
                "05_style_transfer": ["i5-explore"],
                "06_faster": ["c04", "c08", "st-measure", "st-plot", "c10", "b16-measure", "b16-run", "cl-measure",
-                             "gp-measure", "gp-bench", "c15", "lv-code", "fl-code", "fl-avx2", "wg-code", "c17",
+                             "gp-measure", "gp-bench", "c15", "lv-code", "fl-code", "fl-avx2", "wg-code", "i8-code",
+                             "c17",
                              "c17b"],
                "07_controls": ["c09", "c12", "c29", "c31"]}
 
