@@ -147,7 +147,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--report", type=Path, metavar="JSON", help="write the report of an earlier run again; no timing")
     args = p.parse_args(argv)
     if args.report:
-        save_report(json.loads(args.report.read_text()), args.report)
+        save_report(report(json.loads(args.report.read_text())), args.report)
         return
     # first: once torch has worked, its idle threads spin for a while and would share the cores with peak.c
     peak = peak_gflops(torch.get_num_threads()) if not torch.cuda.is_available() else None
@@ -158,12 +158,11 @@ def main(argv: list[str] | None = None) -> None:
                             "recipe_s": recipe_s}}
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=1))
-    save_report(result, args.out)
+    save_report(report(result), args.out)
 
 
-def save_report(r: dict, json_path: Path) -> None:
-    """Print the report of run `r` and write it beside its JSON, as .md."""
-    text = report(r)
+def save_report(text: str, json_path: Path) -> None:
+    """Print a run's report `text` and write it beside the run's JSON, as .md."""
     json_path.with_suffix(".md").write_text(text + "\n")
     print(text)
 

@@ -35,10 +35,10 @@ from pathlib import Path
 import torch
 import torch.ao.nn.quantized as nnq
 import torch.nn.functional as F
-from floor import convolutions_faster, least_seconds, pass_with, peak_gflops
+from floor import convolutions_faster, least_seconds, pass_with, peak_gflops, save_report
 from speed import ROOT, machine
 from torch import nn
-from winograd import LAYERS
+from winograd import LAYERS, forward_backward, relative_error
 
 from d2lstyle import StyleObjective, load_image, vgg19
 from d2lstyle.transfer import start_image, synthesize
@@ -64,10 +64,6 @@ def quantize(x: torch.Tensor, signed: bool) -> torch.Tensor:
         torch.quantize_per_tensor(x, top / 255, 0, torch.quint8)
 
 
-def relative_error(x: torch.Tensor, exact: torch.Tensor) -> float:
-    return ((x.float() - exact).norm() / exact.norm()).item()
-
-
 def measure(c: int, k: int, h: int, w: int, repeats: int) -> dict:
     conv = torch.nn.Conv2d(c, k, 3, padding=1).requires_grad_(False)
     x = torch.relu(torch.randn(1, c, h, w)).contiguous(memory_format=torch.channels_last)  # a ReLU's output
@@ -80,10 +76,6 @@ def measure(c: int, k: int, h: int, w: int, repeats: int) -> dict:
     xb, gradb = x.bfloat16().requires_grad_(True), grad.bfloat16()
     weight, bias = conv.weight.bfloat16().contiguous(memory_format=torch.channels_last), conv.bias.bfloat16()
 
-    def bfloat16():
-        xb.grad = None
-        F.conv2d(xb, weight, bias, padding=1).backward(gradb)
-
     def int8():
         forward(qx), backward(qgrad)
 
@@ -91,6 +83,7 @@ def measure(c: int, k: int, h: int, w: int, repeats: int) -> dict:
         return forward(quantize(x, signed=False)).dequantize(), backward(quantize(grad, signed=True)).dequantize()
 
     out, grad_in = int8_dequantized()
+    bfloat16 = forward_backward(lambda z: F.conv2d(z, weight, bias, padding=1), xb, gradb)
     bfloat16()
     return {"in": c, "out": k, "hw": [h, w], "bfloat16_s": least_seconds(bfloat16, repeats),
             "int8_s": least_seconds(int8, repeats),
@@ -109,9 +102,10 @@ def pass_bound(rows: list[dict], floor: dict) -> dict:
             "recipe_s": floor["speed_run"]["recipe_s"], "at_most_times_sooner": sooner}
 
 
-def rounded(x: torch.Tensor, levels: int) -> torch.Tensor:
-    """x on a grid of `levels` steps up to its largest magnitude, in float: what int8 storage keeps of it."""
-    step = x.abs().max().clamp_min(1e-12) / levels
+def rounded(x: torch.Tensor, levels: int, dims: tuple[int, ...] | None = None) -> torch.Tensor:
+    """x on a grid of `levels` steps up to its largest magnitude (over `dims`, one grid for each slice of the
+    others; None: the whole tensor), in float: what int8 storage keeps of it."""
+    step = x.abs().amax(dim=dims, keepdim=True).clamp_min(1e-12) / levels
     return torch.round(x / step) * step
 
 
@@ -135,8 +129,7 @@ class Int8Conv2d(nn.Module):
 
     def __init__(self, conv: nn.Conv2d):
         super().__init__()
-        step = conv.weight.abs().amax((1, 2, 3), keepdim=True) / 127
-        self.weight, self.bias = torch.round(conv.weight / step) * step, conv.bias
+        self.weight, self.bias = rounded(conv.weight, 127, dims=(1, 2, 3)), conv.bias
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return Int8Rounding.apply(x, self.weight, self.bias)
@@ -221,9 +214,7 @@ def main(argv: list[str] | None = None) -> None:
               "convergence": convergence(tuple(args.size), args.steps)}
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=1) + "\n")
-    lines = report(result)
-    args.out.with_suffix(".md").write_text("\n".join(lines) + "\n")
-    print("\n".join(lines))
+    save_report("\n".join(report(result)), args.out)
 
 
 if __name__ == "__main__":

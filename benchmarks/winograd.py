@@ -24,7 +24,7 @@ from pathlib import Path
 
 import torch
 import torch.nn.functional as F
-from floor import convolutions_faster, least_seconds, pass_with
+from floor import convolutions_faster, least_seconds, pass_with, save_report
 from speed import ROOT, machine
 
 from d2lstyle import resolve_precision
@@ -68,6 +68,11 @@ def winograd_conv(x: torch.Tensor, u: torch.Tensor, bias: torch.Tensor) -> torch
     return y.permute(2, 0, 1).unsqueeze(0)
 
 
+def relative_error(x: torch.Tensor, exact: torch.Tensor) -> float:
+    """|x - exact| / |exact| (Euclidean norms), in float32."""
+    return ((x.float() - exact).norm() / exact.norm()).item()
+
+
 def forward_backward(fn, x: torch.Tensor, grad: torch.Tensor):
     """A timed call: fn(x) and its backward to x, as in a pass (the weights are frozen)."""
     def call():
@@ -81,7 +86,7 @@ def measure(c: int, k: int, h: int, w: int, dtype: torch.dtype, repeats: int) ->
     x = torch.randn(1, c, h, w)
     u = winograd_weights(conv.weight)
     exact = conv(x)
-    error = ((winograd_conv(x, u, conv.bias) - exact).norm() / exact.norm()).item()  # in float32
+    error = relative_error(winograd_conv(x, u, conv.bias), exact)
     x = x.to(dtype).contiguous(memory_format=torch.channels_last).requires_grad_(True)
     weight = conv.weight.to(dtype).contiguous(memory_format=torch.channels_last)
     bias, u = conv.bias.to(dtype), u.to(dtype)
@@ -137,8 +142,7 @@ def main(argv: list[str] | None = None) -> None:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     result = {"machine": machine(), "precision": precision, "layers": rows, "pass_bound": bound}
     args.out.write_text(json.dumps(result, indent=1) + "\n")
-    args.out.with_suffix(".md").write_text("\n".join(lines) + "\n")
-    print("\n".join(lines))
+    save_report("\n".join(lines), args.out)
 
 
 if __name__ == "__main__":
