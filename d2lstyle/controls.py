@@ -166,9 +166,9 @@ class ControlledObjective(StyleObjective):
     StyleObjective; with one style and these defaults the two objectives are equal.
     """
 
-    def __init__(self, content_img: torch.Tensor, style_img, *, style_blend: Sequence[float] | None = None,
-                 masks: torch.Tensor | None = None, style_layer_weights: Sequence[float] | None = None,
-                 statistic: str = "gram", **options):
+    def __init__(self, content_img: torch.Tensor, style_img: torch.Tensor | Sequence[torch.Tensor], *,
+                 style_blend: Sequence[float] | None = None, masks: torch.Tensor | None = None,
+                 style_layer_weights: Sequence[float] | None = None, statistic: str = "gram", **options):
         styles = _as_list(style_img)
         super().__init__(content_img, styles[0], **options)
         if statistic not in STATISTICS:
@@ -212,8 +212,9 @@ class ControlledObjective(StyleObjective):
 PRESERVE_COLOR = ("luminance", "histogram")
 
 
-def controlled_transfer(content_img: torch.Tensor, style_img, *, preserve_color: str | None = None,
-                        style_scale: float | None = None, max_size: int | None = None, **options) -> torch.Tensor:
+def controlled_transfer(content_img: torch.Tensor, style_img: torch.Tensor | Sequence[torch.Tensor], *,
+                        preserve_color: str | None = None, style_scale: float | None = None,
+                        max_size: int | None = None, **options) -> torch.Tensor:
     """`transfer` with ControlledObjective and the controls that act on the images (all (1, 3, H, W) in [0, 1]).
 
     style_img: an image or a list of them. preserve_color: None, "luminance" (transfer the luminance only, keep

@@ -108,7 +108,7 @@ class StyleObjective:
     the weighted content, style and TV terms. `net` is a feature extractor like `vgg19()` (the default).
     """
 
-    def __init__(self, content_img: torch.Tensor, style_img: torch.Tensor, *, net=None,
+    def __init__(self, content_img: torch.Tensor, style_img: torch.Tensor, *, net: torch.nn.Module | None = None,
                  content_layers=CONTENT_LAYERS, style_layers=STYLE_LAYERS, content_weight: float = 1.0,
                  style_weight: float = 2.0, tv_weight: float = 1.0):
         self.net = net if net is not None else vgg19()
@@ -172,7 +172,7 @@ def resize(img: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
     return F.interpolate(img, size=size, mode="bilinear", antialias=True, align_corners=False).clamp(0, 1)
 
 
-def scale_images(images, factor: float):
+def scale_images(images: torch.Tensor | Sequence[torch.Tensor], factor: float) -> torch.Tensor | list[torch.Tensor]:
     """An image (1, 3, h, w), or a list of them, each resized by `factor` (sides kept at MIN_SIDE or more)."""
     if isinstance(images, (list, tuple)):
         return [scale_images(img, factor) for img in images]
@@ -233,7 +233,7 @@ def resolve_precision(precision: str, device: torch.device | str) -> str:
     return precision
 
 
-def with_precision(net, precision: str):
+def with_precision(net: torch.nn.Module, precision: str) -> torch.nn.Module:
     """`net` set up for fast passes: a `VGG19Features` on a CPU channel-last (`ChannelsLast`; other feature
     extractors keep their layout), and for "bfloat16" (see `resolve_precision`) its convolutions in bfloat16
     (`BFloat16Features`). A network set up already is kept."""
@@ -244,9 +244,9 @@ def with_precision(net, precision: str):
     return BFloat16Features(fast) if precision == "bfloat16" else fast
 
 
-def transfer(content_img: torch.Tensor, style_img, *, steps: int = 200, scales: Sequence[float] = SCALES,
-             tol: float = 1e-3, patience: int = 10, restart: float = 0.005, optimizer: str = "lbfgs",
-             init: str | torch.Tensor = "colors", seed: int = 0, lr: float | None = None,
+def transfer(content_img: torch.Tensor, style_img: torch.Tensor | Sequence[torch.Tensor], *, steps: int = 200,
+             scales: Sequence[float] = SCALES, tol: float = 1e-3, patience: int = 10, restart: float = 0.005,
+             optimizer: str = "lbfgs", init: str | torch.Tensor = "colors", seed: int = 0, lr: float | None = None,
              callback: Callback | None = None, objective=StyleObjective, precision: str = "auto",
              **objective_options) -> torch.Tensor:
     """Paint `content_img` (1, 3, H, W) in [0, 1] in the style of `style_img` (any size), coarse to fine if asked.

@@ -41,8 +41,9 @@ SLIDES = {
         "c14": "subslide", "c15": "slide", "c16": "skip", "c17": "skip",
     },
     "04_total_variation": {
-        "c00": "slide", "c01": "skip", "c02": "slide", "c03": "fragment", "c04": "slide", "c05": "subslide",
-        "c06": "subslide", "c07": "subslide", "c08": "slide", "c09": "skip", "c10": "skip",
+        "c00": "slide", "c01": "skip", "c02": "slide", "c03": "fragment", "c03a": "subslide", "c03b": "fragment",
+        "c03c": "fragment", "c04": "slide", "c05": "subslide", "c06": "subslide", "c07": "subslide", "c08": "slide",
+        "c09": "skip", "c10": "skip",
     },
     "05_style_transfer": {
         "c00": "slide", "c01": "skip", "c02": "slide", "c03": "skip", "c04": "subslide", "c05": "fragment",
