@@ -34,8 +34,8 @@ VENDOR = {"reveal.js": "4.0.2", "mathjax": "2.7.7", "requirejs": "2.1.10", "jque
 MATHJAX = "mathjax/MathJax.js?config=TeX-AMS_CHTML-full,Safe"
 
 
-def notebooks(folder: Path = ROOT / "notebooks") -> list[Path]:
-    return sorted(folder.glob("[0-9]*.ipynb"))
+def notebooks() -> list[Path]:
+    return sorted((ROOT / "notebooks").glob("[0-9]*.ipynb"))
 
 
 def _keep(package: str, member: str) -> bool:
@@ -168,7 +168,10 @@ def student_version(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     for cell in nb.cells:
         tags = cell.metadata.get("tags", [])
         if "solution" in tags:
-            cell.source = stub(cell.source, cell.metadata.get("hint", "see the exercise above"))
+            try:
+                cell.source = stub(cell.source, cell.metadata.get("hint", "see the exercise above"))
+            except (SyntaxError, ValueError) as err:
+                raise ValueError(f"solution cell {cell.get('id')}: {err}: fix the cell or remove its tag") from None
             cell.metadata.pop("hint", None)
         if "solution" in tags or "check" in tags:
             cell.outputs, cell.execution_count = [], None
@@ -181,8 +184,12 @@ def build_students(paths: list[Path], out: Path) -> list[Path]:
     folder = out / "students"
     written = []
     for path in paths:
+        try:
+            student = student_version(nbformat.read(path, as_version=4))
+        except ValueError as err:
+            raise ValueError(f"{path.name}: {err}") from None
         written.append(folder / "notebooks" / path.name)
-        _write(nbformat.writes(student_version(nbformat.read(path, as_version=4))), written[-1])
+        _write(nbformat.writes(student), written[-1])
     # the notebooks read ../data, and notebook 6 the benchmark's committed result
     shutil.copytree(ROOT / "data", folder / "data", dirs_exist_ok=True)
     shutil.copytree(ROOT / "benchmarks" / "results", folder / "benchmarks" / "results", dirs_exist_ok=True)
@@ -201,7 +208,7 @@ def main(argv: list[str] | None = None) -> int:
             if args.what in (what, "all"):
                 for path in build(notebooks(), args.out):
                     print(f"wrote {path}")
-    except RuntimeError as err:
+    except (RuntimeError, ValueError, OSError) as err:  # one line, not a traceback
         print(f"d2lstyle: error: {err}", file=sys.stderr)
         return 2
     print(f"open {args.out / 'index.html'}")

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
+import torch.nn.functional as F
 from PIL import Image
 
 from d2lstyle.controls import (
@@ -135,9 +136,9 @@ def add_image_options(p: argparse.ArgumentParser) -> None:
 
 def add_objective_options(p: argparse.ArgumentParser) -> None:
     loss = p.add_argument_group("the objective")
-    loss.add_argument("--content-weight", type=finite_float, default=1.0)
-    loss.add_argument("--style-weight", type=finite_float, default=2.0)
-    loss.add_argument("--tv-weight", type=finite_float, default=1.0)
+    loss.add_argument("--content-weight", type=nonnegative_float, default=1.0)
+    loss.add_argument("--style-weight", type=nonnegative_float, default=2.0)
+    loss.add_argument("--tv-weight", type=nonnegative_float, default=1.0)
     loss.add_argument("--content-layers", type=layer_list, default=list(CONTENT_LAYERS), help="comma-separated")
     loss.add_argument("--style-layers", type=layer_list, default=list(STYLE_LAYERS), help="comma-separated")
     loss.add_argument("--weights", choices=("caffe", "torchvision"), default="caffe",
@@ -157,7 +158,7 @@ def add_optimisation_options(p: argparse.ArgumentParser) -> None:
     opt.add_argument("--init", choices=INITS, default="colors",
                      help="starting image: the content in the style's colours, the content, or noise (colors)")
     opt.add_argument("--optimizer", choices=("lbfgs", "adam"), default="lbfgs")
-    opt.add_argument("--lr", type=finite_float, help="learning rate (Adam: 0.02, L-BFGS: 1)")
+    opt.add_argument("--lr", type=positive_float, help="learning rate (Adam: 0.02, L-BFGS: 1)")
     opt.add_argument("--precision", choices=PRECISIONS, default="auto",
                      help="of the network's passes: auto is bfloat16 where the processor has it, else float32 (auto)")
     opt.add_argument("--seed", type=int, default=0)
@@ -215,12 +216,13 @@ def check_controls(args: argparse.Namespace) -> None:
                          "or raise --max-size if the machine has the memory")
 
 
-def control_options(args: argparse.Namespace, content: torch.Tensor, n_styles: int) -> dict:
-    """controlled_transfer's keyword arguments for one job's content and style count, checked before any work."""
+def control_options(args: argparse.Namespace, content: torch.Tensor, n_styles: int, mask: torch.Tensor | None) -> dict:
+    """controlled_transfer's keyword arguments for one job's content and style count, checked before any work.
+    mask: the --mask image at its own size; each content gets it resized to its own (nearest pixel: no new greys)."""
     checked("--max-size", check_size, content, args.max_size)
     if args.style_weights is not None:
         checked("--style-weights", blend_weights, args.style_weights, n_styles)
-    masks = None if args.mask is None else mask_from_image(load_image(args.mask, tuple(content.shape[-2:])), n_styles)
+    masks = None if mask is None else mask_from_image(F.interpolate(mask, content.shape[-2:], mode="nearest"), n_styles)
     return dict(style_blend=args.style_weights, masks=masks, preserve_color=args.preserve_color,
                 style_scale=args.style_scale, style_layer_weights=args.style_layer_weights,
                 statistic=args.statistic, max_size=args.max_size)
@@ -377,29 +379,35 @@ def say(kind: str, message: object) -> None:
     print(f"d2lstyle: {kind}: {message}", file=sys.stderr)
 
 
+def load_said(path: Path, size: int | None) -> torch.Tensor | Exception:
+    """load_image(path, size), its notices said as notes; a file that cannot be used gives its error, said too."""
+    with warnings.catch_warnings(record=True) as notices:
+        warnings.simplefilter("always", ImageNotice)
+        try:
+            img = load_image(path, size)
+        except (OSError, ValueError) as err:
+            img = err
+            say("error", err)
+    for notice in notices:
+        say("note", notice.message)
+    return img
+
+
 def load_inputs(jobs: list[Job], args: argparse.Namespace) -> dict[Path, torch.Tensor | Exception]:
     """Each input image loaded once; a file that cannot be used maps to its error, said here once. Styles are
     loaded large enough for --style-scale (controlled_transfer resizes them to it)."""
-    loaded, contents = {}, {job.content for job in jobs}
+    contents = {job.content for job in jobs}
     style_size = max(args.size, round(args.size * args.style_scale))
-    for path in dict.fromkeys(p for job in jobs for p in (job.content, *job.styles)):
-        with warnings.catch_warnings(record=True) as notices:
-            warnings.simplefilter("always", ImageNotice)
-            try:
-                loaded[path] = load_image(path, args.size if path in contents else style_size)
-            except (OSError, ValueError) as err:
-                loaded[path] = err
-                say("error", err)
-        for notice in notices:
-            say("note", notice.message)
-    return loaded
+    return {path: load_said(path, args.size if path in contents else style_size)
+            for path in dict.fromkeys(p for job in jobs for p in (job.content, *job.styles))}
 
 
-def check_output(job: Job, args: argparse.Namespace, content: torch.Tensor, inputs: list[Path]) -> None:
+def check_output(job: Job, args: argparse.Namespace, content: torch.Tensor, mask: torch.Tensor | None,
+                 inputs: list[Path]) -> None:
     """What can be checked about one job (its output, its controls) before any optimisation; raises with the reason.
     Sets `job.controls`."""
     out = job.output
-    job.controls = control_options(args, content, len(job.styles))
+    job.controls = control_options(args, content, len(job.styles), mask)
     if out.exists() and any(p.exists() and out.samefile(p) for p in inputs):
         raise ValueError(f"{out}: the output would overwrite an input image: choose another name with -o")
     resuming = resume_from(job, args, tuple(content.shape[2:]))
@@ -414,12 +422,13 @@ def check_output(job: Job, args: argparse.Namespace, content: torch.Tensor, inpu
 def preflight(jobs: list[Job], args: argparse.Namespace, failures: list[Outcome]) -> dict[Path, torch.Tensor]:
     """Load every image once and check every job; the jobs that cannot run move from `jobs` to `failures`."""
     images = load_inputs(jobs, args)
+    mask = load_said(args.mask, None) if args.mask is not None and jobs else None  # once, whatever the batch
     for job in list(jobs):
-        needed = [images[p] for p in (job.content, *job.styles)]
+        needed = [images[p] for p in (job.content, *job.styles)] + [mask]
         reason = next((str(x) for x in needed if isinstance(x, Exception)), "")
         if not reason:
             try:
-                check_output(job, args, images[job.content], [*images, *([args.mask] if args.mask else [])])
+                check_output(job, args, images[job.content], mask, [*images, *([args.mask] if args.mask else [])])
             except (OSError, ValueError) as err:
                 reason = str(err)
                 say("error", err)

@@ -71,7 +71,11 @@ def render_module(parts: list[tuple[str, str]]) -> str:
     """The text of one generated module from its (notebook, cell source) parts."""
     imports, bodies = [], []
     for notebook, source in parts:
-        cell_imports, body = split_imports(source)
+        try:
+            cell_imports, body = split_imports(source)
+        except SyntaxError as err:
+            raise SyntaxError(f"{notebook}: an exported cell is not valid Python ({err.msg}: "
+                              f"{(err.text or '').strip()!r}): fix the cell, then export again") from None
         imports += [i for i in cell_imports if i not in imports]
         if body:
             bodies.append(f"# --- {notebook}\n{body}")
@@ -146,14 +150,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--package", type=Path, default=ROOT / "d2lstyle")
     parser.add_argument("--check", action="store_true", help="only check that the package is in sync")
     args = parser.parse_args(argv)
+    try:
+        changed = (differences if args.check else write_package)(args.notebooks, args.package)
+    except SyntaxError as err:  # one line that names the notebook, not a traceback
+        print(f"d2lstyle.export: error: {err}", file=sys.stderr)
+        return 2
     if args.check:
-        changed = differences(args.notebooks, args.package)
         if changed:
             print(f"notebooks and package are out of sync ({', '.join(changed)}): {FIX}", file=sys.stderr)
             return 1
         print("notebooks and package are in sync")
         return 0
-    changed = write_package(args.notebooks, args.package)
     print(f"wrote {', '.join(changed)}" if changed else "package already in sync with the notebooks")
     return 0
 

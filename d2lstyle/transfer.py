@@ -29,9 +29,9 @@ Callback = Callable[[int, torch.Tensor, dict], None]
 def make_optimizer(name: str, params: list[torch.Tensor], lr: float | None = None) -> torch.optim.Optimizer:
     """L-BFGS (one loss evaluation per step, lr 1 by default) or Adam (lr 0.02 by default, for images in [0, 1])."""
     if name == "lbfgs":
-        return torch.optim.LBFGS(params, lr=lr or 1.0, max_iter=1, history_size=50)
+        return torch.optim.LBFGS(params, lr=1.0 if lr is None else lr, max_iter=1, history_size=50)
     if name == "adam":
-        return torch.optim.Adam(params, lr=lr or 0.02)
+        return torch.optim.Adam(params, lr=0.02 if lr is None else lr)
     raise ValueError(f"unknown optimizer {name!r}: use 'lbfgs' or 'adam'")
 
 

@@ -5,7 +5,7 @@ import sys
 import pytest
 from PIL import Image
 
-from d2lstyle import load_image, save_image
+from d2lstyle import features, load_image, save_image
 from d2lstyle.cli import main, positive_float
 from tests.conftest import smooth_image
 
@@ -51,12 +51,14 @@ def bad_input_cases(tmp_path, content, style):
         "bad steps": ([str(content), str(style), "--steps", "-3"], "is not a positive whole number"),
         "negative tol": ([str(content), str(style), "--tol", "-0.1"], "'-0.1' is negative"),
         "bad scales": ([str(content), str(style), "--scales", "0,1"], "'0,1': each level is a fraction of the size"),
+        "zero lr": ([str(content), str(style), "--lr", "0"], "'0' is not a positive number"),
+        "negative weight": ([str(content), str(style), "--tv-weight", "-5"], "'-5' is negative"),
     }
 
 
 @pytest.mark.parametrize("case", ["missing file", "not an image", "unknown layer", "too small", "existing output",
                                   "output is input", "no such folder", "unknown format", "bad steps",
-                                  "negative tol", "bad scales"])
+                                  "negative tol", "bad scales", "zero lr", "negative weight"])
 def test_bad_input_gets_one_clear_line_and_writes_nothing(case, images, tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)
     argv, message = bad_input_cases(tmp_path, *images)[case]
@@ -85,3 +87,17 @@ def test_positive_float_names_what_is_wrong(text, message):
     with pytest.raises(argparse.ArgumentTypeError, match=message):
         positive_float(text)
     assert positive_float("0.5") == 0.5
+
+
+def test_damaged_weights_stop_the_command_with_one_line_before_any_optimisation(images, tmp_path, capsys,
+                                                                               monkeypatch):
+    content, style = images
+    damaged = tmp_path / "weights.bin"
+    data = bytearray(features.caffe_weights_path().read_bytes())
+    data[1000] ^= 0xFF
+    damaged.write_bytes(bytes(data))
+    monkeypatch.setattr(features, "caffe_weights_path", lambda: damaged)
+    assert main([str(content), str(style), "-o", str(tmp_path / "out.png"), "--size", "40"]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 1 and "weights.bin: checksum mismatch" in err[0] and err[0].startswith("d2lstyle: error: ")
+    assert not (tmp_path / "out.png").exists()

@@ -90,3 +90,19 @@ def test_bad_control_options_get_one_clear_line_and_write_nothing(case, images, 
     err = [line for line in capsys.readouterr().err.splitlines() if not line.startswith("d2lstyle: note: ")]
     assert len(err) == 1 and message in err[0] and err[0].startswith("d2lstyle: error:")
     assert sorted(tmp_path.iterdir()) == before
+
+
+def test_a_batch_reads_its_mask_once_and_says_its_notices_as_notes(images, tmp_path, capsys):
+    content, styles = images
+    other = save_image(smooth_image(40, 48, seed=7), tmp_path / "other.png")
+    mask = Image.new("RGBA", (12, 10), (255, 255, 255, 255))
+    mask.putpixel((0, 0), (0, 0, 0, 0))  # one transparent pixel: load_image says it composites on white
+    mask.save(tmp_path / "mask.png")
+    out = tmp_path / "out"
+    out.mkdir()
+    argv = [str(content), str(other), "--style", str(styles[0]), "--style", str(styles[1]), "--mask",
+            str(tmp_path / "mask.png"), "-o", str(out), "--size", "32", "--steps", "1"]
+    assert main(argv) == 0
+    err = capsys.readouterr().err
+    assert err.count("d2lstyle: note: ") == 1 and "mask.png" in err and "ImageNotice" not in err
+    assert sorted(p.name for p in out.iterdir()) == ["content_style2_style3.png", "other_style2_style3.png"]

@@ -10,6 +10,17 @@ def copy_notebooks(tmp_path):
     return folder
 
 
+def copy_with_tv_loss_edited(tmp_path, old: str, new: str):
+    """A copy of the notebooks in which notebook 4's exported cell (`tv_loss`) has `old` replaced by `new`."""
+    notebooks = copy_notebooks(tmp_path)
+    path = notebooks / "04_total_variation.ipynb"
+    nb = json.loads(path.read_text())
+    cell = next(c for c in nb["cells"] if "".join(c["source"]).startswith("#| export losses"))
+    cell["source"] = "".join(cell["source"]).replace(old, new)
+    path.write_text(json.dumps(nb))
+    return notebooks
+
+
 def test_package_is_in_sync_with_the_notebooks():
     assert differences(ROOT / "notebooks", ROOT / "d2lstyle") == [], "run `python -m d2lstyle.export`"
 
@@ -22,12 +33,7 @@ def test_regenerating_into_an_empty_folder_gives_the_committed_files(tmp_path):
 
 
 def test_a_changed_exported_cell_is_caught(tmp_path, capsys):
-    notebooks = copy_notebooks(tmp_path)
-    path = notebooks / "04_total_variation.ipynb"
-    nb = json.loads(path.read_text())
-    cell = next(c for c in nb["cells"] if "".join(c["source"]).startswith("#| export losses"))
-    cell["source"] = "".join(cell["source"]).replace("0.5 *", "0.25 *")
-    path.write_text(json.dumps(nb))
+    notebooks = copy_with_tv_loss_edited(tmp_path, "0.5 *", "0.25 *")
     assert differences(notebooks, ROOT / "d2lstyle") == ["losses.py"]
     assert main(["--check", "--notebooks", str(notebooks)]) == 1
     err = capsys.readouterr().err
@@ -48,3 +54,13 @@ def test_unexported_cells_do_not_matter_but_a_removed_module_does(tmp_path):
     assert differences(notebooks, package) == ["old.py"]
     write_package(notebooks, package)
     assert not (package / "old.py").exists() and (package / "losses.py").exists()
+
+
+def test_an_exported_cell_that_does_not_parse_gets_one_line_naming_its_notebook(tmp_path, capsys):
+    notebooks = copy_with_tv_loss_edited(tmp_path, "def tv_loss(", "def tv_loss((")
+    package = tmp_path / "pkg"
+    package.mkdir()
+    assert main(["--notebooks", str(notebooks), "--package", str(package)]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 1 and "notebooks/04_total_variation.ipynb: an exported cell is not valid Python" in err[0]
+    assert "def tv_loss((" in err[0] and list(package.iterdir()) == []  # nothing written

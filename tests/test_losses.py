@@ -53,7 +53,9 @@ def test_relative_weights_make_a_scaled_target_weigh_the_same():
     target = torch.rand(4, 4) + 0.1
     w = relative_weights({"a": target, "b": 10 * target})
     assert w["a"] == pytest.approx(1 / target.pow(2).mean().item())
-    assert w["b"] * style_loss(10 * torch.rand(1, 4, 3, 3), 10 * target) > 0
+    X = torch.rand(1, 4, 3, 3)  # sqrt(10) X has 10 times X's Gram matrix: against 10 x target, the same error
+    assert (w["b"] * style_loss(10 ** 0.5 * X, 10 * target)).item() == pytest.approx(
+        (w["a"] * style_loss(X, target)).item(), rel=1e-5)
     assert w["a"] == pytest.approx(100 * w["b"])
 
 
