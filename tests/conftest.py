@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from d2lstyle import vgg19
+from d2lstyle import caffe_weights_path, vgg19
 
 
 @pytest.fixture(scope="session")
@@ -16,6 +16,16 @@ def random_net():
 @pytest.fixture(scope="session")
 def real_net():
     return vgg19(device="cpu")
+
+
+@pytest.fixture
+def damaged_weights(tmp_path):
+    """A copy of the real weights file, weights.bin, with one byte flipped: its checksum no longer matches."""
+    copy = tmp_path / "weights.bin"
+    data = bytearray(caffe_weights_path().read_bytes())
+    data[1000] ^= 0xFF
+    copy.write_bytes(bytes(data))
+    return copy
 
 
 def smooth_image(height: int, width: int, seed: int) -> torch.Tensor:

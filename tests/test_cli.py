@@ -90,13 +90,9 @@ def test_positive_float_names_what_is_wrong(text, message):
 
 
 def test_damaged_weights_stop_the_command_with_one_line_before_any_optimisation(images, tmp_path, capsys,
-                                                                               monkeypatch):
+                                                                               monkeypatch, damaged_weights):
     content, style = images
-    damaged = tmp_path / "weights.bin"
-    data = bytearray(features.caffe_weights_path().read_bytes())
-    data[1000] ^= 0xFF
-    damaged.write_bytes(bytes(data))
-    monkeypatch.setattr(features, "caffe_weights_path", lambda: damaged)
+    monkeypatch.setattr(features, "caffe_weights_path", lambda: damaged_weights)
     assert main([str(content), str(style), "-o", str(tmp_path / "out.png"), "--size", "40"]) == 2
     err = capsys.readouterr().err.splitlines()
     assert len(err) == 1 and "weights.bin: checksum mismatch" in err[0] and err[0].startswith("d2lstyle: error: ")

@@ -1,11 +1,10 @@
 import hashlib
-import shutil
 import urllib.error
 
 import pytest
 import torch
 
-from d2lstyle import caffe_state_dict, caffe_weights_path, vgg19
+from d2lstyle import caffe_state_dict, vgg19
 from d2lstyle.features import LAYERS, MIN_SIDE
 
 # sha256 of the decoded weights (every tensor of the state dict, float32, in LAYERS order): changes if decoding does
@@ -69,14 +68,9 @@ def test_decoded_weights_checksum():
     assert digest.hexdigest() == DECODED_SHA256
 
 
-def test_a_corrupted_weights_file_is_named(tmp_path):
-    copy = tmp_path / "weights.bin"
-    shutil.copy(caffe_weights_path(), copy)
-    data = bytearray(copy.read_bytes())
-    data[1000] ^= 0xFF
-    copy.write_bytes(bytes(data))
+def test_a_corrupted_weights_file_is_named(damaged_weights):
     with pytest.raises(RuntimeError, match="weights.bin: checksum mismatch"):
-        caffe_state_dict(copy)
+        caffe_state_dict(damaged_weights)
 
 
 def test_torchvision_weights_offline_name_the_default(monkeypatch):
