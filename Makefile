@@ -3,15 +3,22 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint export notebooks html slides students clean
+.PHONY: run test test-fast lint export notebooks html slides students clean
 
 run: $(VENV)/.installed  ## install what is needed, then stylize the default images
 	$(BIN)/python -m d2lstyle
 
-test: $(VENV)/.installed  ## lint, the notebook/package sync check, unit tests and nbval on every notebook
+NBVAL := --nbval --nbval-current-env --nbval-sanitize-with=nbval_sanitize.cfg --nbval-cell-timeout=1200
+
+test: $(VENV)/.installed  ## lint, the notebook/package sync check, every test, and nbval on every notebook
 	$(BIN)/ruff check .
 	$(BIN)/python -m d2lstyle.export --check
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest tests notebooks $(NBVAL)
+
+test-fast: $(VENV)/.installed  ## lint, the sync check and the unit tests: no notebook, browser or wheel (a minute)
+	$(BIN)/ruff check .
+	$(BIN)/python -m d2lstyle.export --check
+	$(BIN)/python -m pytest -m "not slow" tests
 
 export: $(VENV)/.installed  ## regenerate d2lstyle/ from the notebooks
 	$(BIN)/python -m d2lstyle.export

@@ -2,7 +2,7 @@
 
 A forward+backward pass of VGG19 to relu5_1 is almost all convolutions. This script times each of the pass's
 convolutions on its own (forward, and backward to its input only, as in a pass: the weights are frozen), with the
-network set up as `transfer()` sets it up (bfloat16 where the processor has it, channel-last on a CPU), and adds
+network `vgg19()`, as `transfer()` builds it (bfloat16 where the processor has it, channel-last on a CPU), and adds
 the least times up (of 7 each): a pass that did nothing but its convolutions, each at the best rate it reaches
 alone. It compares that with the whole pass (timed the same way), and with what issue 3's goal asks: the recipe's
 objective in a fifth of the recipe's time, both taken from the committed `results/speed.{json,csv}` (the passes
@@ -35,16 +35,7 @@ import torch
 from speed import ROOT, machine, sync
 from torch import nn
 
-from d2lstyle import (
-    StyleObjective,
-    conv_calls,
-    conv_flops,
-    load_image,
-    pass_flops,
-    resolve_precision,
-    vgg19,
-    with_precision,
-)
+from d2lstyle import StyleObjective, conv_calls, conv_flops, load_image, pass_flops, vgg19
 
 
 def least_seconds(fn, repeats: int) -> float:
@@ -110,19 +101,18 @@ def passes_to_reach(speed: Path, method: str, size: tuple[int, int],
 
 
 def time_pass(size: tuple[int, int], repeats: int) -> dict:
-    """Each convolution of a pass at `size` on its own, and the whole pass, set up as `transfer` sets it up."""
+    """Each convolution of a pass at `size` on its own, and the whole pass, with `vgg19()` as `transfer` builds it."""
     torch.manual_seed(0)
     content = load_image(ROOT / "data" / "chelsea.png", size=size)
     style = load_image(ROOT / "data" / "starry_night.jpg", size=size)
     net = vgg19()
-    precision = resolve_precision("auto", net.device)
-    fast = with_precision(net, precision)
-    objective = StyleObjective(content, style, net=fast)
+    precision = "bfloat16" if net.dtype == torch.bfloat16 else "float32"
+    objective = StyleObjective(content, style, net=net)
     layers = list(objective.content_layers + objective.style_layers)
     img = content.to(net.device)
 
     convs = [(conv, x, conv_flops(conv, output), conv_seconds(conv, x, precision, repeats))
-             for conv, x, output in conv_calls(fast, img, layers)]
+             for conv, x, output in conv_calls(net, img, layers)]
     x = img.clone().requires_grad_(True)
 
     def whole_pass():

@@ -41,7 +41,7 @@ from torch import nn
 from winograd import LAYERS, forward_backward, relative_error
 
 from d2lstyle import StyleObjective, load_image, vgg19
-from d2lstyle.transfer import start_image, synthesize
+from d2lstyle.synthesis import start_image, synthesize
 
 
 def int8_conv(weight: torch.Tensor, bias: torch.Tensor | None, out_scale: float) -> nnq.Conv2d:
@@ -152,7 +152,8 @@ def convergence(size: tuple[int, int], steps: int) -> dict:
     """L-BFGS's objective every 10 steps, scored with the exact network, without and with int8's rounding."""
     content = load_image(ROOT / "data" / "chelsea.png", size=size)
     style = load_image(ROOT / "data" / "starry_night.jpg", size=size)
-    exact = vgg19(device="cpu")
+    exact = vgg19(device="cpu", precision="float32").to(memory_format=torch.contiguous_format)  # the default layout
+    exact.memory_format = torch.contiguous_format
     rounding = copy.deepcopy(exact)
     for name, layer in list(rounding.layers.named_children()):
         if isinstance(layer, nn.Conv2d):

@@ -3,8 +3,9 @@
 Two parts, at one size (300x450 by default), on the default images, weights and `StyleObjective`:
 
 1. The cost of one forward+backward pass (median of `--repeats`, the variants interleaved so that other work on
-   the machine slows them alike): float32 and bfloat16 (autocast, as `BFloat16Features`), each with the default
-   memory layout and with `channels_last` (the network's weights and the input stored channel-last).
+   the machine slows them alike): float32 and bfloat16 (autocast, as `VGG19Features` runs with `dtype`
+   torch.bfloat16), each with the default memory layout and with `channels_last` (the network's weights and the
+   input stored channel-last, its `memory_format`).
 2. The objective each optimiser reaches after the same number of objective evaluations (`--evals`, 200 = the step
    cap of `transfer()`), all passes in bfloat16, every result scored in float32 after clamping to [0, 1]. Counting
    evaluations, not seconds, makes this part independent of the machine's load:
@@ -26,6 +27,7 @@ Two parts, at one size (300x450 by default), on the default images, weights and 
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import math
 import time
@@ -35,10 +37,17 @@ import torch
 import torch.nn.functional as F
 from speed import machine  # benchmarks/speed.py: python puts this script's folder first on the path
 
-from d2lstyle import BFloat16Features, ChannelsLast, StyleObjective, load_image, synthesize, vgg19
+from d2lstyle import StyleObjective, VGG19Features, load_image, synthesize, vgg19
 
 ROOT = Path(__file__).resolve().parent.parent
 RECIPE_BEST_LR = 0.1356  # benchmarks/results/speed.md: the best of the recipe's three rates
+
+
+def with_settings(net: VGG19Features, dtype: torch.dtype, memory_format: torch.memory_format) -> VGG19Features:
+    """A copy of `net` whose layers run in `dtype` (autocast) with weights and input stored in `memory_format`."""
+    net = copy.deepcopy(net).to(memory_format=memory_format)
+    net.dtype, net.memory_format = dtype, memory_format
+    return net
 
 
 def pass_seconds(objectives: dict, img: torch.Tensor, repeats: int) -> dict:
@@ -67,7 +76,7 @@ class SmoothTV(StyleObjective):
 
 
 def run_lbfgs(objective, content, evals):
-    return synthesize(objective.parts, content, steps=evals, optimizer="lbfgs")
+    return synthesize(objective.parts, content, steps=evals, optimizer="lbfgs").image
 
 
 def run_lbfgs_b(objective, content, evals):
@@ -149,12 +158,13 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "levers")
     args = p.parse_args(argv)
     torch.manual_seed(0)
-    net = vgg19(device="cpu")
+    net = vgg19(device="cpu", precision="float32")
     content = load_image(ROOT / "data" / "chelsea.png", size=tuple(args.size))
     style = load_image(ROOT / "data" / "starry_night.jpg", size=tuple(args.size))
-    score = StyleObjective(content, style, net=net)
-    nets = {"float32": net, "float32 channels_last": ChannelsLast(net),
-            "bfloat16": BFloat16Features(net), "bfloat16 channels_last": BFloat16Features(ChannelsLast(net))}
+    fp32, bf16, default, last = torch.float32, torch.bfloat16, torch.contiguous_format, torch.channels_last
+    nets = {"float32": with_settings(net, fp32, default), "float32 channels_last": with_settings(net, fp32, last),
+            "bfloat16": with_settings(net, bf16, default), "bfloat16 channels_last": with_settings(net, bf16, last)}
+    score = StyleObjective(content, style, net=nets["float32"])
     objectives = {name: StyleObjective(content, style, net=n) for name, n in nets.items()}
     result = {"size": list(args.size), "evals": args.evals, "torch": torch.__version__,
               "pass_seconds": pass_seconds(objectives, content, args.repeats), "objective": {}}

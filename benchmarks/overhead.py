@@ -1,8 +1,7 @@
 """What do the Gram matrix's written-out gradient and keeping freed memory save per pass? (CI does not run it.)
 
-One forward+backward pass of the default `StyleObjective` at 300x450, set up as `transfer()` sets it up
-(`with_precision(vgg19(), "auto")`: channel-last, bfloat16 where the processor has the instructions), in four
-configurations:
+One forward+backward pass of the default `StyleObjective` at 300x450, with the network `vgg19()`, as `transfer()`
+builds it (channel-last, bfloat16 where the processor has the instructions), in four configurations:
 
 - gram: `autograd` (the Gram matrix differentiated by autograd as `X @ X.T`, what `gram` did before) or `product`
   (`gram` as it is: `GramProduct`, one product);
@@ -31,7 +30,7 @@ import torch
 from speed import machine  # benchmarks/speed.py: python puts this script's folder first on the path
 
 import d2lstyle.losses
-from d2lstyle import StyleObjective, load_image, resolve_precision, vgg19, with_precision
+from d2lstyle import StyleObjective, bfloat16_is_fast, load_image, vgg19
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIGS = [("autograd", "default"), ("product", "default"), ("autograd", "keep"), ("product", "keep")]
@@ -58,7 +57,7 @@ def measure(gram: str, malloc: str, size: tuple[int, int], repeats: int) -> dict
         d2lstyle.losses.gram = gram_by_autograd  # style_loss looks `gram` up in its module at each call
     kept = keep_freed_memory() if malloc == "keep" else False
     torch.manual_seed(0)
-    net = with_precision(vgg19(device="cpu"), "auto")
+    net = vgg19(device="cpu")
     content = load_image(ROOT / "data" / "chelsea.png", size=size)
     style = load_image(ROOT / "data" / "starry_night.jpg", size=size)
     objective = StyleObjective(content, style, net=net)
@@ -97,7 +96,8 @@ def main(argv: list[str] | None = None) -> None:
     summary = {name: {"pass_s": sorted(r["pass_s"] for r in rs)[len(rs) // 2],
                       "page_faults": sorted(r["page_faults"] for r in rs)[len(rs) // 2],
                       "peak_rss_gb": max(r["peak_rss_gb"] for r in rs)} for name, rs in runs.items()}
-    result = {"size": list(size), "precision": resolve_precision("auto", "cpu"), "rounds": args.rounds,
+    precision = "bfloat16" if bfloat16_is_fast("cpu") else "float32"  # what vgg19(device="cpu") runs in
+    result = {"size": list(size), "precision": precision, "rounds": args.rounds,
               "repeats": args.repeats, "median_of_rounds": summary, "runs": runs, "machine": machine()}
     for name, s in summary.items():
         print(f"{name:>18}: {s['pass_s']:.3f} s a pass, {s['page_faults']} page faults, peak {s['peak_rss_gb']:.2f} GB")

@@ -27,6 +27,7 @@ also prints how soon the default comes within 1 % and 3 % of (a)'s final value.
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import math
 import os
@@ -43,13 +44,11 @@ from d2lstyle import (
     lecture_recipe,
     load_image,
     pass_flops,
-    resolve_precision,
     save_image,
     transfer,
     vgg19,
-    with_precision,
 )
-from d2lstyle.transfer import LECTURE_LR
+from d2lstyle.synthesis import LECTURE_LR
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -96,8 +95,8 @@ def recipe(objective: StyleObjective, content: torch.Tensor, lr: float, steps: i
 
 
 def project_run(objective: StyleObjective, content: torch.Tensor, optimise) -> dict:
-    """(b) and its variants: `optimise(callback)` returns the image. The trace holds the objective at the output
-    size, which the callback sees for free during the last (full-size) level of a pyramid."""
+    """(b) and its variants: `optimise(callback)` returns `transfer`'s `Synthesis`. The trace holds the objective at
+    the output size, which the callback sees for free during the last (full-size) level of a pyramid."""
     trace, levels, start = [], {}, time.perf_counter()
 
     def record(step: int, img: torch.Tensor, losses: dict) -> None:
@@ -106,7 +105,7 @@ def project_run(objective: StyleObjective, content: torch.Tensor, optimise) -> d
         if size == tuple(content.shape[-2:]):
             trace.append((time.perf_counter() - start, losses["total"]))
 
-    result = optimise(record)
+    result = optimise(record).image
     sync(result.device)
     seconds = time.perf_counter() - start
     with torch.no_grad():
@@ -281,19 +280,20 @@ def plot(path: Path, recipes: dict, ours: dict, row: dict) -> None:
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     torch.manual_seed(0)
-    net = vgg19(device=args.device)
+    fast = vgg19(device=args.device)  # what transfer() runs by default
+    precision = "bfloat16" if fast.dtype == torch.bfloat16 else "float32"
+    net = copy.deepcopy(fast).to(memory_format=torch.contiguous_format)  # the recipe's: float32, default layout
+    net.dtype, net.memory_format = torch.float32, torch.contiguous_format
     content = load_image(ROOT / "data" / "chelsea.png", size=tuple(args.size)).to(net.device)
     style = load_image(ROOT / "data" / "starry_night.jpg", size=tuple(args.size)).to(net.device)
     objective = StyleObjective(content, style, net=net)
     layers = objective.content_layers + objective.style_layers
-    fast = with_precision(net, "auto")  # what transfer() runs by default
-    precision = resolve_precision("auto", net.device)
     bare = {"recipe": bare_pass_seconds(objective, content),
             "ours": bare_pass_seconds(StyleObjective(content, style, net=fast), content)}
     gflop = pass_flops(net, content, layers) / 1e9
     row = {"machine_at_start": machine()}
     print(f"machine: {row['machine_at_start']}", flush=True)
-    ours = project_runs(objective, content, style, net, args.long_steps, not args.no_restartless)
+    ours = project_runs(objective, content, style, fast, args.long_steps, not args.no_restartless)
     peak = {"ours": peak_rss_gb()}
     recipes = {}
     for lr in args.lrs:

@@ -27,7 +27,7 @@ import torch.nn.functional as F
 from floor import convolutions_faster, least_seconds, pass_with, save_report
 from speed import ROOT, machine
 
-from d2lstyle import resolve_precision
+from d2lstyle import bfloat16_is_fast
 
 # the layers of a pass at 300x450: (in channels, out channels, height, width); each kind occurs 1 to 4 times
 LAYERS = ((64, 64, 300, 450), (128, 128, 150, 225), (256, 256, 75, 112), (512, 512, 37, 56))
@@ -119,7 +119,9 @@ def main(argv: list[str] | None = None) -> None:
                    help="a floor.py run from this kind of machine, to bound a whole pass")
     args = p.parse_args(argv)
     torch.manual_seed(0)
-    precision = resolve_precision(args.precision, torch.device("cpu"))
+    precision = args.precision  # "auto": bfloat16 where the processor has it, as vgg19(device="cpu") picks
+    if precision == "auto":
+        precision = "bfloat16" if bfloat16_is_fast("cpu") else "float32"
     dtype = torch.bfloat16 if precision == "bfloat16" else torch.float32
     rows = [measure(*layer, dtype, args.repeats) for layer in LAYERS]
     lines = [f"machine: {machine()}", f"precision: {precision}",

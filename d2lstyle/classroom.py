@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import ast
 import html
+import importlib.resources
 import shutil
 import subprocess
 import sys
@@ -28,7 +29,7 @@ import nbformat
 from d2lstyle.files import write_text_whole
 
 ROOT = Path(__file__).resolve().parent.parent
-TEMPLATES = Path(__file__).resolve().parent / "templates"
+TEMPLATES = Path(str(importlib.resources.files("d2lstyle") / "templates"))  # package data of the wheel too
 # The versions nbconvert's templates are written for (reveal.js 4 API, MathJax 2 API, require.js for widgets).
 VENDOR = {"reveal.js": "4.0.2", "mathjax": "2.7.7", "requirejs": "2.1.10", "jquery": "2.2.4"}
 MATHJAX = "mathjax/MathJax.js?config=TeX-AMS_CHTML-full,Safe"

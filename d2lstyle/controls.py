@@ -6,19 +6,20 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 import torch
 import torch.nn.functional as F
 
-from d2lstyle.transfer import scale_images
+from d2lstyle.synthesis import scale_images
 from d2lstyle.losses import GramProduct, gram
-from d2lstyle.losses import content_loss, tv_loss
-from d2lstyle.transfer import StyleObjective, _as_list
+from d2lstyle.losses import relative_weights
+from d2lstyle.synthesis import StyleObjective, _as_list
 from d2lstyle.images import match_colors
-from d2lstyle.transfer import transfer
+from d2lstyle.synthesis import Synthesis, transfer
 
 
-# --- notebooks/07_controls.ipynb
+# --- notebooks/07_controls.ipynb, cell c03
 def scale_style(style: torch.Tensor, content: torch.Tensor, factor: float) -> torch.Tensor:
     """The style image (1, 3, h, w) resized so that its shorter side is `factor` times the content's (aspect kept)."""
     if factor <= 0:
@@ -35,7 +36,7 @@ def check_size(img: torch.Tensor, max_size: int) -> None:
                          "(max_size, --max-size)")
 
 
-# --- notebooks/07_controls.ipynb
+# --- notebooks/07_controls.ipynb, cell c05
 # NTSC YIQ: Y is the luminance, I and Q carry the colour. Rows give Y, I, Q from R, G, B.
 RGB_TO_YIQ = torch.tensor([[0.299, 0.587, 0.114], [0.596, -0.274, -0.322], [0.211, -0.523, 0.312]])
 YIQ_TO_RGB = torch.linalg.inv(RGB_TO_YIQ)
@@ -69,7 +70,7 @@ def with_chroma(result: torch.Tensor, content: torch.Tensor) -> torch.Tensor:
     return yiq_to_rgb(torch.cat([y, rgb_to_yiq(content)[:, 1:]], dim=1))
 
 
-# --- notebooks/07_controls.ipynb
+# --- notebooks/07_controls.ipynb, cell c14
 def weighted_gram(X: torch.Tensor, w: torch.Tensor | None = None) -> tuple[torch.Tensor]:
     """(Gram matrix (c, c),) of a feature map X (1, c, h, w), each position weighted by w (1, 1, h, w).
 
@@ -96,7 +97,7 @@ def mean_cov(X: torch.Tensor, w: torch.Tensor | None = None) -> tuple[torch.Tens
 STATISTICS = {"gram": weighted_gram, "meancov": mean_cov}
 
 
-# --- notebooks/07_controls.ipynb
+# --- notebooks/07_controls.ipynb, cell c15
 def mask_from_image(img: torch.Tensor, n_styles: int) -> torch.Tensor:
     """Region masks (1, n_styles, H, W) of 0s and 1s from a mask image (1, 3, H, W) in [0, 1].
 
@@ -112,7 +113,7 @@ def layer_mask(masks: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
     return F.adaptive_avg_pool2d(masks, size)
 
 
-# --- notebooks/07_controls.ipynb
+# --- notebooks/07_controls.ipynb, cell c16
 def blend_weights(weights: Sequence[float] | None, n_styles: int) -> list[float]:
     """Blend weights, one per style (equal by default), scaled to sum to 1; one clear error if they cannot be."""
     weights = [1.0] * n_styles if weights is None else [float(w) for w in weights]
@@ -154,7 +155,7 @@ def check_masks(masks: torch.Tensor, n_styles: int, style_blend) -> torch.Tensor
     return masks.float()
 
 
-# --- notebooks/07_controls.ipynb
+# --- notebooks/07_controls.ipynb, cell c17
 class ControlledObjective(StyleObjective):
     """StyleObjective with the controls: several style images, blended or placed by masks; per-layer style weights;
     the Gram matrix or the features' mean and covariance as the style statistic.
@@ -169,22 +170,24 @@ class ControlledObjective(StyleObjective):
     def __init__(self, content_img: torch.Tensor, style_img: torch.Tensor | Sequence[torch.Tensor], *,
                  style_blend: Sequence[float] | None = None, masks: torch.Tensor | None = None,
                  style_layer_weights: Sequence[float] | None = None, statistic: str = "gram", **options):
-        styles = _as_list(style_img)
-        super().__init__(content_img, styles[0], **options)
         if statistic not in STATISTICS:
             raise ValueError(f"unknown statistic {statistic!r}: use one of {', '.join(STATISTICS)}")
-        self.statistic = STATISTICS[statistic]
-        self.layer_weights = check_layer_weights(style_layer_weights, self.style_layers)
-        with torch.no_grad():
-            per_style = [{n: self.statistic(f) for n, f in self.net(s, self.style_layers).items()} for s in styles]
-        if masks is None:
-            self.regions = [(blend(per_style, blend_weights(style_blend, len(styles))), None)]
+        self.statistic, self.style_blend, self.masks = STATISTICS[statistic], style_blend, masks
+        self.style_layer_weights = style_layer_weights
+        super().__init__(content_img, style_img, **options)  # calls prepare_style below
+
+    def prepare_style(self, style_img: torch.Tensor | Sequence[torch.Tensor]) -> None:
+        """Each region's targets (one region without masks), each statistic relative to its target's size."""
+        styles = _as_list(style_img)
+        self.layer_weights = check_layer_weights(self.style_layer_weights, self.style_layers)
+        per_style = [{n: self.statistic(f) for n, f in self.net(s, self.style_layers).items()} for s in styles]
+        if self.masks is None:
+            self.regions = [(blend(per_style, blend_weights(self.style_blend, len(styles))), None)]
         else:
-            masks = check_masks(masks, len(styles), style_blend).to(self.net.device)
+            masks = check_masks(self.masks, len(styles), self.style_blend).to(self.net.device)
             self.regions = [(targets, masks[:, k:k + 1]) for k, targets in enumerate(per_style)]
-        # each statistic of each layer relative to its target's size, as relative_weights does for one tensor
-        self.region_scales = [{n: [1.0 / t.pow(2).mean().item() for t in stats] for n, stats in targets.items()}
-                              for targets, _ in self.regions]
+        self.region_scales = [{n: list(relative_weights(dict(enumerate(stats))).values()) for n, stats in t.items()}
+                              for t, _ in self.regions]
 
     def style_term(self, features: dict[str, torch.Tensor]) -> torch.Tensor:
         """Sum over regions (one without masks) and style layers of each statistic's relative squared error."""
@@ -198,23 +201,14 @@ class ControlledObjective(StyleObjective):
                 total = total + share * layer_weight * error
         return total
 
-    def parts(self, img: torch.Tensor) -> dict[str, torch.Tensor]:
-        """The weighted "content", "style" and "tv" losses of `img` (scalars)."""
-        features = self.net(img, self.content_layers + self.style_layers)
-        content = sum(self.content_scale[n] * content_loss(features[n], self.content_targets[n])
-                      for n in self.content_layers)
-        w = self.weights
-        return {"content": w["content"] * content, "style": w["style"] * self.style_term(features),
-                "tv": w["tv"] * tv_loss(img)}
 
-
-# --- notebooks/07_controls.ipynb
+# --- notebooks/07_controls.ipynb, cell c21
 PRESERVE_COLOR = ("luminance", "histogram")
 
 
 def controlled_transfer(content_img: torch.Tensor, style_img: torch.Tensor | Sequence[torch.Tensor], *,
                         preserve_color: str | None = None, style_scale: float | None = None,
-                        max_size: int | None = None, **options) -> torch.Tensor:
+                        max_size: int | None = None, **options) -> Synthesis:
     """`transfer` with ControlledObjective and the controls that act on the images (all (1, 3, H, W) in [0, 1]).
 
     style_img: an image or a list of them. preserve_color: None, "luminance" (transfer the luminance only, keep
@@ -235,4 +229,4 @@ def controlled_transfer(content_img: torch.Tensor, style_img: torch.Tensor | Seq
     elif preserve_color is not None:
         raise ValueError(f"unknown preserve_color {preserve_color!r}: use one of {', '.join(PRESERVE_COLOR)}")
     result = transfer(content, styles, objective=ControlledObjective, **options)
-    return with_chroma(result, content_img) if preserve_color == "luminance" else result
+    return replace(result, image=with_chroma(result.image, content_img)) if preserve_color == "luminance" else result

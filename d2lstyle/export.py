@@ -1,8 +1,9 @@
 """Export the notebooks' `#| export MODULE` cells into the `d2lstyle` package.
 
 This file is hand-written. The notebooks in `notebooks/` are the source of truth: a code cell whose first line
-is `#| export losses` is copied, in notebook order, into `d2lstyle/losses.py`. Top-level imports of all cells of a
-module are gathered at the top of that module, once each. `d2lstyle/__init__.py` is generated too: it re-exports
+is `#| export losses` is copied, in notebook order, into `d2lstyle/losses.py`, under a line that names its notebook
+and cell (`# --- notebooks/04_total_variation.ipynb, cell c03`). Top-level imports of all cells of a module are
+gathered at the top of that module, once each. `d2lstyle/__init__.py` is generated too: it re-exports
 every public function and class, so that later notebooks can write `from d2lstyle import gram`.
 
     python -m d2lstyle.export            # regenerate d2lstyle/ from notebooks/
@@ -16,6 +17,7 @@ import ast
 import json
 import re
 import sys
+import textwrap
 from pathlib import Path
 
 from d2lstyle.files import write_text_whole
@@ -26,8 +28,8 @@ ROOT = Path(__file__).resolve().parent.parent
 FIX = "run `python -m d2lstyle.export` and commit the result"
 
 
-def exported_cells(notebook: Path) -> list[tuple[str, str]]:
-    """(module, source) of each exported code cell of one notebook, the marker line removed."""
+def exported_cells(notebook: Path) -> list[tuple[str, str, str]]:
+    """(module, cell id, source) of each exported code cell of one notebook, the marker line removed."""
     cells = json.loads(notebook.read_text(encoding="utf-8"))["cells"]
     found = []
     for cell in cells:
@@ -35,7 +37,7 @@ def exported_cells(notebook: Path) -> list[tuple[str, str]]:
         first, _, rest = source.partition("\n")
         match = MARKER.match(first.strip())
         if cell["cell_type"] == "code" and match:
-            found.append((match.group(1), rest.strip("\n")))
+            found.append((match.group(1), cell.get("id", "?"), rest.strip("\n")))
     return found
 
 
@@ -67,20 +69,20 @@ def import_group(line: str) -> int:
     return 1 if module in sys.stdlib_module_names else 3 if module == "d2lstyle" else 2
 
 
-def render_module(parts: list[tuple[str, str]]) -> str:
-    """The text of one generated module from its (notebook, cell source) parts."""
+def render_module(parts: list[tuple[str, str, str]]) -> str:
+    """The text of one generated module from its (notebook, cell id, cell source) parts."""
     imports, bodies = [], []
-    for notebook, source in parts:
+    for notebook, cell, source in parts:
         try:
             cell_imports, body = split_imports(source)
         except SyntaxError as err:
-            raise SyntaxError(f"{notebook}: an exported cell is not valid Python ({err.msg}: "
+            raise SyntaxError(f"{notebook}, cell {cell}: an exported cell is not valid Python ({err.msg}: "
                               f"{(err.text or '').strip()!r}): fix the cell, then export again") from None
         imports += [i for i in cell_imports if i not in imports]
         if body:
-            bodies.append(f"# --- {notebook}\n{body}")
+            bodies.append(f"# --- {notebook}, cell {cell}\n{body}")
     groups = [[i for i in imports if import_group(i) == g] for g in range(4)]
-    sources = sorted({notebook for notebook, _ in parts})
+    sources = sorted({notebook for notebook, _, _ in parts})
     header = [f"{GENERATED} from", *[f"#   {source}" for source in sources],
               "# Do not edit: edit the notebook, then re-export.",
               "# ruff: noqa: I001  (imports are gathered from the notebook's cells in the order they appear)"]
@@ -95,18 +97,19 @@ def render_init(modules: dict[str, str]) -> str:
     exported = []
     for module, text in modules.items():
         names = public_names(text)
-        lines.append(f"from .{module} import (\n" + "".join(f"    {n},\n" for n in names) + ")")
+        lines.append(f"from .{module} import (\n" + textwrap.fill(", ".join(names), 116, initial_indent="    ",
+                                                                    subsequent_indent="    ") + ",\n)")
         exported += names
-    lines += ["", "__all__ = [\n" + "".join(f"    {n!r},\n" for n in exported) + "]", ""]
-    return "\n".join(lines)
+    listed = textwrap.fill(", ".join(repr(n) for n in exported), 116, initial_indent="    ", subsequent_indent="    ")
+    return "\n".join([*lines, "", f"__all__ = [\n{listed},\n]", ""])
 
 
 def render_package(notebook_dir: Path) -> dict[str, str]:
     """File name -> text of every generated file of the package, from the notebooks in `notebook_dir`."""
     modules: dict[str, list[tuple[str, str]]] = {}
     for notebook in sorted(notebook_dir.glob("*.ipynb")):
-        for module, source in exported_cells(notebook):
-            modules.setdefault(module, []).append((f"notebooks/{notebook.name}", source))
+        for module, cell, source in exported_cells(notebook):
+            modules.setdefault(module, []).append((f"notebooks/{notebook.name}", cell, source))
     texts = {module: render_module(parts) for module, parts in modules.items()}
     files = {f"{module}.py": text for module, text in texts.items()}
     files["__init__.py"] = render_init(texts)

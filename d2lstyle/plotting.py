@@ -17,7 +17,7 @@ from tqdm.auto import tqdm
 from d2lstyle.images import to_uint8
 
 
-# --- notebooks/01_images_and_features.ipynb
+# --- notebooks/01_images_and_features.ipynb, cell c07
 def show_images(images: Sequence[torch.Tensor], titles: Sequence[str] | None = None, *, ncols: int | None = None,
                 height: float = 2.5, cmap: str = "viridis") -> Figure:
     """Show images in a grid, `ncols` per row (default: all in one row), each with its title and no axes.
@@ -41,7 +41,7 @@ def show_images(images: Sequence[torch.Tensor], titles: Sequence[str] | None = N
     return fig
 
 
-# --- notebooks/01_images_and_features.ipynb
+# --- notebooks/01_images_and_features.ipynb, cell i5-lecture-style
 # Sizes in points, chosen so that a figure 9 inches wide stays readable from the back of a lecture hall.
 LECTURE_STYLE = {"font.size": 16, "axes.titlesize": 20, "axes.labelsize": 18, "xtick.labelsize": 15,
                  "ytick.labelsize": 15, "legend.fontsize": 15, "lines.linewidth": 3.0, "lines.markersize": 9,
@@ -53,7 +53,7 @@ def use_lecture_style(on: bool = True) -> None:
     plt.rcParams.update(LECTURE_STYLE if on else {key: plt.rcParamsDefault[key] for key in LECTURE_STYLE})
 
 
-# --- notebooks/05_style_transfer.ipynb
+# --- notebooks/05_style_transfer.ipynb, cell c09
 def in_notebook() -> bool:
     """True inside a Jupyter kernel, where a figure can be redrawn in place; False in a script or a terminal."""
     try:

@@ -8,13 +8,15 @@ from d2lstyle import caffe_weights_path, vgg19
 
 @pytest.fixture(scope="session")
 def random_net():
-    """VGG19 with random (seeded) weights on the CPU: real architecture, no pretrained weights to decode."""
+    """VGG19 with random (seeded) weights on the CPU, in float32: real architecture, no pretrained weights to
+    decode, the same digits on every processor."""
     torch.manual_seed(0)
-    return vgg19(weights=None, device="cpu")
+    return vgg19(weights=None, device="cpu", precision="float32")
 
 
 @pytest.fixture(scope="session")
 def real_net():
+    """The real weights, set up as a user gets them (precision "auto")."""
     return vgg19(device="cpu")
 
 

@@ -20,7 +20,8 @@ import pytest
 from d2lstyle import classroom
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-pytestmark = [pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed (apt-get install chromium)"),
+pytestmark = [pytest.mark.slow,
+              pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed (apt-get install chromium)"),
               pytest.mark.skipif(shutil.which("npm") is None, reason="npm is needed to fetch reveal.js and MathJax")]
 websocket = pytest.importorskip("websocket", reason="websocket-client is needed to drive Chromium")
 

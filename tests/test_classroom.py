@@ -107,7 +107,7 @@ def _quicken_synthesize(*_):  # also a synthesize that a notebook defines itself
     if "synthesize" in namespace and not getattr(namespace["synthesize"], "quick", False):
         namespace["synthesize"] = _quick(namespace["synthesize"])
 
-module = sys.modules["d2lstyle.transfer"]  # d2lstyle.transfer is the function of that name
+module = sys.modules["d2lstyle.synthesis"]
 d2lstyle.synthesize = module.synthesize = _quick(module.synthesize)
 get_ipython().events.register("post_run_cell", _quicken_synthesize)
 """
@@ -118,6 +118,7 @@ get_ipython().events.register("post_run_cell", _quicken_synthesize)
 FULL_LENGTH = {"02_content_loss", "05_style_transfer", "07_controls"}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_student_notebook_runs_to_its_exercises_whose_checks_fail_on_stubs_and_pass_on_solutions(path, tmp_path):
     from nbclient import NotebookClient

@@ -13,6 +13,7 @@ import pytest
 import torch
 from PIL import Image
 
+import d2lstyle.batch as batch
 import d2lstyle.cli as cli
 from d2lstyle import load_image, save_image
 from tests.conftest import Net, smooth_image
@@ -38,7 +39,7 @@ def use_net(monkeypatch, random_net):
     """Make the command line use a random network, optionally one that misbehaves; returns it."""
     def install(at_call=None, action=None):
         net = Net(random_net, at_call, action)
-        monkeypatch.setattr(cli, "vgg19", lambda *args, **kwargs: net)
+        monkeypatch.setattr(batch, "vgg19", lambda *args, **kwargs: net)
         return net
     return install
 
@@ -97,7 +98,7 @@ def test_the_two_argument_form_and_no_arguments_keep_working(folder, use_net, ca
     monkeypatch.chdir(folder / "out")
     status, out, _ = run([folder / "photos/a.png", folder / "styles/s1.png", *FAST], capsys)
     assert status == 0 and out == f"saved {folder / 'out' / 'a_s1.png'}\n"  # one picture: no summary
-    assert cli.contents_and_styles(cli.parse_args([])) == ([cli.DEFAULT_CONTENT], [cli.DEFAULT_STYLE])
+    assert batch.contents_and_styles(cli.parse_args([])) == ([batch.DEFAULT_CONTENT], [batch.DEFAULT_STYLE])
     status, _, err = run([folder / "photos/a.png", folder / "photos/c.png", folder / "styles/s1.png"], capsys)
     assert status == 2 and err == "d2lstyle: error: several content images: give the style images with --style\n"
 
@@ -105,8 +106,8 @@ def test_the_two_argument_form_and_no_arguments_keep_working(folder, use_net, ca
 @pytest.mark.parametrize("output, message", [("out/result.png", "names a file: give a folder with -o"),
                                              ("missing", "missing: no such folder: create it first")])
 def test_an_unusable_output_stops_everything_before_any_work(output, message, folder, monkeypatch, capsys):
-    monkeypatch.setattr(cli, "vgg19", lambda *a, **k: pytest.fail("the network was built"))
-    monkeypatch.setattr(cli, "load_image", lambda *a, **k: pytest.fail("an image was loaded"))
+    monkeypatch.setattr(batch, "vgg19", lambda *a, **k: pytest.fail("the network was built"))
+    monkeypatch.setattr(batch, "load_image", lambda *a, **k: pytest.fail("an image was loaded"))
     status, out, err = run([folder / "photos/a.png", folder / "photos/c.png", "--style", folder / "styles/s1.png",
                             "-o", folder / output], capsys)
     assert status == 2 and out == "" and err.count("\n") == 1 and message in err
@@ -139,7 +140,7 @@ def test_same_names_from_two_folders_get_two_outputs(folder, use_net, capsys):
 
 def test_weights_that_are_not_numbers_are_refused(capsys):
     status, _, err = run(["--style-weight", "nan"], capsys)
-    assert status == 2 and err == "d2lstyle: error: argument --style-weight: 'nan' is not a number\n"
+    assert status == 2 and err == "d2lstyle: error: --style-weight nan: give a weight, 0 or more\n"
 
 
 def test_a_damaged_weights_file_is_one_error_line(folder, monkeypatch, capsys):
@@ -193,8 +194,8 @@ def test_scales_add_coarse_levels_before_the_full_size(folder, use_net, capsys):
 def test_checkpoints_are_saved_every_n_steps(folder, use_net, capsys, monkeypatch):
     use_net()
     seen = []
-    save = cli.save_checkpoint
-    monkeypatch.setattr(cli, "save_checkpoint", lambda job, args, img, step: (seen.append(step),
+    save = batch.save_checkpoint
+    monkeypatch.setattr(batch, "save_checkpoint", lambda job, args, img, step: (seen.append(step),
                                                                                 save(job, args, img, step)))
     argv = [folder / "photos/a.png", folder / "styles/s1.png", "-o", folder / "out/r.png", "--size", "32", *SHALLOW]
     assert run([*argv, "--steps", "5", "--checkpoint-every", "2"], capsys)[0] == 0
@@ -250,11 +251,11 @@ def test_a_process_killed_while_writing_leaves_no_partial_picture(tmp_path):
     proc.wait(timeout=30)
     assert target.read_bytes() == before  # the old picture, whole
     leftovers = [p for p in os.listdir(tmp_path) if p != "result.png"]
-    assert len(leftovers) == 1 and leftovers[0].startswith(".result-") and leftovers[0].endswith(".part")
+    assert len(leftovers) == 1 and leftovers[0].startswith(".result.png-") and leftovers[0].endswith(".part")
 
 
 def test_a_damaged_checkpoint_is_named_and_nothing_runs(folder, monkeypatch, capsys):
-    monkeypatch.setattr(cli, "vgg19", lambda *a, **k: pytest.fail("the network was built"))
+    monkeypatch.setattr(batch, "vgg19", lambda *a, **k: pytest.fail("the network was built"))
     save_image(torch.zeros(1, 3, 32, 36), folder / "out/r.checkpoint.png")
     (folder / "out/r.checkpoint.json").write_text('{"full_size_steps": ')  # cut short
     status, _, err = run([folder / "photos/a.png", folder / "styles/s1.png", "-o", folder / "out/r.png",
@@ -265,7 +266,7 @@ def test_a_damaged_checkpoint_is_named_and_nothing_runs(folder, monkeypatch, cap
 
 @pytest.mark.parametrize("fault", ["KeyboardInterrupt", "nan"])
 def test_synthesize_stopped_at_step_k_returns_the_best_image_so_far(fault, random_net, tiny_pair):
-    from d2lstyle.transfer import StoppedEarly, StyleObjective, synthesize
+    from d2lstyle.synthesis import StyleObjective, synthesize
 
     objective = StyleObjective(*tiny_pair, net=random_net, content_layers=["relu2_1"], style_layers=["relu1_1"])
     totals = []
@@ -281,10 +282,11 @@ def test_synthesize_stopped_at_step_k_returns_the_best_image_so_far(fault, rando
         if fault == "KeyboardInterrupt" and step == 4:
             raise KeyboardInterrupt  # what Ctrl-C does to whatever runs at that moment
 
-    with pytest.warns(StoppedEarly):
-        result = synthesize(loss, tiny_pair[0], steps=50, callback=callback)
+    stopped = synthesize(loss, tiny_pair[0], steps=50, callback=callback)
+    assert (stopped.stopped_by, stopped.steps) == (("nonfinite", 5) if fault == "nan" else ("interrupt", 4))
     assert len(totals) == 5 if fault == "nan" else len(totals) == 4  # it stopped at once
-    finite = [t for t in totals if t == t]
+    finite, result = [t for t in totals if t == t], stopped.image
+    assert stopped.loss == pytest.approx(min(finite), rel=1e-6)
     assert torch.isfinite(result).all() and objective(result).item() == pytest.approx(min(finite), rel=1e-5)
     assert min(finite) < totals[0]  # and the best is better than the start
 
@@ -293,9 +295,9 @@ def test_resume_from_a_checkpoint_of_the_coarse_level_runs_every_full_size_step(
     net = use_net()
     argv = [folder / "photos/a.png", folder / "styles/s1.png", "-o", folder / "out/r.png", *FAST]
     args = cli.parse_args([str(a) for a in argv])
-    job = cli.build_jobs(args, [])[0]
+    job = batch.build_jobs(args, [])[0]
     save_image(torch.zeros(1, 3, 16, 18), job.output)  # what the interrupted run saved
-    cli.save_checkpoint(job, args, torch.full((1, 3, 16, 18), 0.5), 0)  # half size: the pyramid's coarse level
+    batch.save_checkpoint(job, args, torch.full((1, 3, 16, 18), 0.5), 0)  # half size: the pyramid's coarse level
     status, out, _ = run([*argv, "--resume"], capsys)
     assert status == 0 and net.calls == 2 + 2  # the targets, then both steps at full size
     assert os.listdir(folder / "out") == ["r.png"] and load_image(job.output).shape == (1, 3, 32, 36)

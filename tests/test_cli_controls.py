@@ -73,7 +73,7 @@ def bad_control_cases(content, styles, tmp_path):
         "weights and mask": (two + ["--style-weights", "1,1", "--mask", str(content)], "do not go together"),
         "layer weights count": (one + ["--style-layer-weights", "1,2"], "--style-layer-weights: 2 style layer"),
         "not numbers": (one + ["--style-weights", "a,b"], "is not a comma-separated list of numbers"),
-        "scale not positive": (one + ["--style-scale", "0"], "'0' is not a positive number"),
+        "scale not positive": (one + ["--style-scale", "0"], "--style-scale 0.0: give a positive factor"),
         "missing mask": (one + ["--mask", str(tmp_path / "nope.png")], "nope.png: no such file"),
         "unknown statistic": (one + ["--statistic", "median"], "invalid choice: 'median'"),
     }

@@ -25,6 +25,12 @@ def test_package_is_in_sync_with_the_notebooks():
     assert differences(ROOT / "notebooks", ROOT / "d2lstyle") == [], "run `python -m d2lstyle.export`"
 
 
+def test_each_generated_part_names_its_notebook_and_cell():
+    losses = (ROOT / "d2lstyle" / "losses.py").read_text()
+    assert "\n# --- notebooks/04_total_variation.ipynb, cell c03\ndef tv_loss(" in losses
+    assert "# --- notebooks/02_content_loss.ipynb, cell c03\n" in losses
+
+
 def test_regenerating_into_an_empty_folder_gives_the_committed_files(tmp_path):
     written = write_package(ROOT / "notebooks", tmp_path)
     assert "losses.py" in written and "__init__.py" in written
@@ -62,5 +68,6 @@ def test_an_exported_cell_that_does_not_parse_gets_one_line_naming_its_notebook(
     package.mkdir()
     assert main(["--notebooks", str(notebooks), "--package", str(package)]) == 2
     err = capsys.readouterr().err.splitlines()
-    assert len(err) == 1 and "notebooks/04_total_variation.ipynb: an exported cell is not valid Python" in err[0]
+    assert len(err) == 1
+    assert "notebooks/04_total_variation.ipynb, cell c03: an exported cell is not valid Python" in err[0]
     assert "def tv_loss((" in err[0] and list(package.iterdir()) == []  # nothing written

@@ -91,7 +91,7 @@ def test_torchvision_weights_are_mapped_to_our_layer_names(monkeypatch):
     torch.manual_seed(0)
     reference = torchvision.models.vgg19(weights=None)  # same keys as the download, random values
     monkeypatch.setattr(api, "load_state_dict_from_url", lambda *args, **kwargs: reference.state_dict())
-    net = vgg19(weights="torchvision", device="cpu")
+    net = vgg19(weights="torchvision", device="cpu", precision="float32")
     assert torch.equal(net.layers.conv1_1.weight, reference.features[0].weight)
     assert torch.equal(net.layers.conv5_4.bias, reference.features[34].bias)
     img = torch.rand(1, 3, 32, 32)

@@ -6,7 +6,7 @@ import torch
 from PIL import Image
 
 from d2lstyle import load_image, save_image
-from d2lstyle.images import ImageNotice
+from d2lstyle.files import ImageNotice
 
 
 def write(tmp_path, name, array):

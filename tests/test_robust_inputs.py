@@ -15,7 +15,7 @@ from PIL import Image
 
 import d2lstyle.features as features
 from d2lstyle import load_image, vgg19
-from d2lstyle.images import ImageNotice
+from d2lstyle.files import ImageNotice
 
 
 def png_header(width: int, height: int) -> bytes:

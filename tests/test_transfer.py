@@ -1,13 +1,12 @@
-import importlib
+import copy
 import math
 from types import SimpleNamespace
 
 import pytest
 import torch
 
+import d2lstyle.synthesis as synthesis
 from d2lstyle import (
-    BFloat16Features,
-    ChannelsLast,
     StyleObjective,
     bfloat16_is_fast,
     lecture_recipe,
@@ -15,13 +14,12 @@ from d2lstyle import (
     pass_flops,
     synthesize,
     transfer,
+    vgg19,
 )
-from d2lstyle.cli import DEFAULT_CONTENT, DEFAULT_STYLE
+from d2lstyle.batch import DEFAULT_CONTENT, DEFAULT_STYLE
 from d2lstyle.images import color_stats, match_colors
-from d2lstyle.transfer import StoppedEarly, converged, pyramid_sizes, start_image
+from d2lstyle.synthesis import converged, pyramid_sizes, start_image
 from tests.conftest import Net, smooth_image
-
-TRANSFER = importlib.import_module("d2lstyle.transfer")  # the module: d2lstyle.transfer is the function
 
 
 def test_objective_parts_sum_to_the_total(random_net, tiny_pair):
@@ -49,7 +47,7 @@ def test_transfer_lowers_the_objective(random_net, tiny_pair, optimizer, init):
     content, style = tiny_pair
     objective = StyleObjective(content, style, net=random_net)
     start = start_image(init, content, style, seed=0)
-    result = transfer(content, style, steps=15, optimizer=optimizer, init=init, net=random_net)
+    result = transfer(content, style, steps=15, optimizer=optimizer, init=init, net=random_net).image
     assert result.shape == content.shape and 0 <= result.min() and result.max() <= 1
     assert objective(result) < 0.9 * objective(start)
 
@@ -58,7 +56,7 @@ def test_the_default_start_is_the_content_in_the_styles_colours(random_net, tiny
     content, style = tiny_pair
     objective = StyleObjective(content, style, net=random_net)
     first = []
-    transfer(content, style, steps=1, precision="float32", net=random_net,
+    transfer(content, style, steps=1, net=random_net,
              callback=lambda step, img, losses: first.append(losses["total"]))
     recoloured = match_colors(content, style)
     assert first[0] == pytest.approx(objective(recoloured).item(), rel=1e-5)
@@ -89,7 +87,7 @@ def test_grey_images_give_a_grey_start():
 
 def test_same_seed_same_result_other_seed_other_result(random_net, tiny_pair):
     content, style = tiny_pair
-    runs = [transfer(content, style, steps=3, init="noise", seed=s, net=random_net) for s in (0, 0, 1)]
+    runs = [transfer(content, style, steps=3, init="noise", seed=s, net=random_net).image for s in (0, 0, 1)]
     assert torch.equal(runs[0], runs[1])
     assert not torch.equal(runs[0], runs[2])
 
@@ -110,8 +108,9 @@ def test_synthesize_returns_the_best_image_and_stops_on_nan():
         value = ((img - target) ** 2).mean()
         return value * float("nan") if len(calls) > 5 else value
 
-    with pytest.warns(StoppedEarly, match="the loss became nan"):
-        result = synthesize(loss, torch.zeros(1, 3, 4, 4), steps=20, optimizer="adam", lr=0.05)
+    stopped = synthesize(loss, torch.zeros(1, 3, 4, 4), steps=20, optimizer="adam", lr=0.05)
+    assert (stopped.stopped_by, stopped.steps) == ("nonfinite", 6) and math.isfinite(stopped.loss)
+    result = stopped.image
     assert len(calls) == 6
     assert torch.isfinite(result).all() and ((result - target) ** 2).mean() < ((0 - target) ** 2).mean()
 
@@ -127,7 +126,7 @@ def test_end_to_end_with_the_real_weights_and_images(real_net):
     content = load_image(DEFAULT_CONTENT, size=64)
     style = load_image(DEFAULT_STYLE, size=64)
     objective = StyleObjective(content, style, net=real_net)
-    result = transfer(content, style, steps=40, net=real_net)  # 20 steps are mid-way: content not yet settled
+    result = transfer(content, style, steps=40, net=real_net).image  # 20 steps are mid-way: content not yet settled
     before, after = objective.parts(content), objective.parts(result)
     assert objective(result) < objective(content) / 3
     assert after["style"] < before["style"] / 3  # it took on the style ...
@@ -153,8 +152,8 @@ def test_synthesize_stops_once_the_loss_stalls():
         calls.append(1)
         return quadratic(target)(img)
 
-    synthesize(loss, torch.zeros(1, 3, 8, 8), steps=200, tol=1e-3, patience=5)
-    assert 5 < len(calls) < 200
+    result = synthesize(loss, torch.zeros(1, 3, 8, 8), steps=200, tol=1e-3, patience=5)
+    assert 5 < len(calls) < 200 and (result.stopped_by, result.steps) == ("tol", len(calls))
 
 
 def bounded_quadratic():
@@ -188,8 +187,8 @@ def test_lbfgs_starts_afresh_from_the_best_image_when_the_clamp_sends_it_uphill(
 def test_restarts_let_lbfgs_get_closer_to_a_bounded_minimum():
     loss, argmin = bounded_quadratic()
     optimum, start = loss(argmin).item(), torch.full((1, 3, 16, 16), 0.5)
-    plain = loss(synthesize(loss, start, steps=100, restart=math.inf)).item()
-    restarted = loss(synthesize(loss, start, steps=100)).item()
+    plain = loss(synthesize(loss, start, steps=100, restart=math.inf).image).item()
+    restarted = loss(synthesize(loss, start, steps=100).image).item()
     assert plain > 1.5 * optimum  # measured: 174.7 against 101.7
     assert restarted < plain - 0.5 * (plain - optimum)  # measured: 127.5
 
@@ -200,11 +199,11 @@ def test_transfer_passes_restart_on_to_synthesize(random_net):
 
     def run(**options):  # transfer with the quadratic as its objective, from `start`
         return transfer(start, start, steps=100, tol=0, init="content", net=random_net,
-                        objective=lambda content, style, **_: SimpleNamespace(parts=loss), **options)
+                        objective=lambda content, style, **_: SimpleNamespace(parts=loss), **options).image
 
     plain, restarted = run(restart=math.inf), run()
-    assert torch.equal(plain, synthesize(loss, start, steps=100, restart=math.inf))
-    assert torch.equal(restarted, synthesize(loss, start, steps=100))
+    assert torch.equal(plain, synthesize(loss, start, steps=100, restart=math.inf).image)
+    assert torch.equal(restarted, synthesize(loss, start, steps=100).image)
     assert loss(restarted) < loss(plain)  # as in the test above: 127.5 against 174.7
 
 
@@ -221,9 +220,10 @@ def test_ctrl_c_returns_the_best_image_so_far():
     target = torch.full((1, 3, 8, 8), 0.3)
     seen = []
     interrupt = interrupt_at(3, seen)
-    with pytest.warns(StoppedEarly, match="interrupted at step 3"):
-        result = synthesize(quadratic(target), torch.zeros(1, 3, 8, 8), steps=50, optimizer="adam", lr=0.01,
-                            callback=interrupt)
+    stopped = synthesize(quadratic(target), torch.zeros(1, 3, 8, 8), steps=50, optimizer="adam", lr=0.01,
+                         callback=interrupt)
+    assert (stopped.stopped_by, stopped.steps) == ("interrupt", 3)
+    result = stopped.image
     assert seen == [1, 2, 3]
     assert quadratic(target)(result) < quadratic(target)(torch.zeros(1, 3, 8, 8))
 
@@ -243,7 +243,7 @@ def test_pyramid_sizes_halve_and_skip_levels_that_are_too_small():
 
 
 def test_transfer_goes_coarse_to_fine_numbering_steps_across_levels(random_net, monkeypatch):
-    monkeypatch.setattr(TRANSFER, "COARSE_MIN_SIDE", 32)
+    monkeypatch.setattr(synthesis, "COARSE_MIN_SIDE", 32)
     content, style = smooth_image(64, 80, seed=1), smooth_image(72, 96, seed=2)
     built, seen = [], []
 
@@ -253,13 +253,15 @@ def test_transfer_goes_coarse_to_fine_numbering_steps_across_levels(random_net, 
 
     result = transfer(content, style, steps=3, tol=0, scales=(0.5, 1), net=random_net, objective=objective,
                       callback=lambda step, img, losses: seen.append((step, tuple(img.shape[-2:]))))
+    assert (result.steps, result.stopped_by) == (6, "steps")  # the steps of both levels
+    result = result.image
     assert built == [((32, 40), (36, 48)), ((64, 80), (72, 96))]  # the style shrinks by the same factor
     assert seen == [(1, (32, 40)), (2, (32, 40)), (3, (32, 40)), (4, (64, 80)), (5, (64, 80)), (6, (64, 80))]
     assert result.shape == content.shape
 
 
 def test_transfer_resizes_each_style_of_a_list(random_net, monkeypatch):
-    monkeypatch.setattr(TRANSFER, "COARSE_MIN_SIDE", 32)
+    monkeypatch.setattr(synthesis, "COARSE_MIN_SIDE", 32)
     styles = [smooth_image(80, 80, seed=2), smooth_image(64, 96, seed=3)]
     sizes = []
 
@@ -272,17 +274,17 @@ def test_transfer_resizes_each_style_of_a_list(random_net, monkeypatch):
 
 
 def test_an_interrupted_pyramid_stops_and_still_returns_a_full_size_image(random_net, monkeypatch):
-    monkeypatch.setattr(TRANSFER, "COARSE_MIN_SIDE", 32)
+    monkeypatch.setattr(synthesis, "COARSE_MIN_SIDE", 32)
     content, style = smooth_image(64, 80, seed=1), smooth_image(64, 80, seed=2)
     seen = []
     interrupt = interrupt_at(2, seen)
-    with pytest.warns(StoppedEarly, match="interrupted"):
-        result = transfer(content, style, steps=5, tol=0, scales=(0.5, 1), net=random_net, callback=interrupt)
-    assert seen == [1, 2] and result.shape == content.shape
+    result = transfer(content, style, steps=5, tol=0, scales=(0.5, 1), net=random_net, callback=interrupt)
+    assert (result.stopped_by, result.steps) == ("interrupt", 2)
+    assert seen == [1, 2] and result.image.shape == content.shape
 
 
 def test_transfer_continues_from_an_image_at_full_size(random_net, monkeypatch):
-    monkeypatch.setattr(TRANSFER, "COARSE_MIN_SIDE", 32)
+    monkeypatch.setattr(synthesis, "COARSE_MIN_SIDE", 32)
     content, style = smooth_image(64, 80, seed=1), smooth_image(64, 80, seed=2)
     start = smooth_image(64, 80, seed=3)
     seen = []
@@ -313,10 +315,18 @@ def test_pass_flops_counts_each_convolution(random_net):
     assert pass_flops(random_net, torch.zeros(1, 3, 64, 96), ["relu1_1"]) == 4 * 4 * conv1_1  # pixels x 4
 
 
+def with_settings(net, dtype, memory_format):
+    """A copy of `net` with the same weights, its layers in `dtype` and stored in `memory_format`."""
+    new = copy.deepcopy(net).to(memory_format=memory_format)
+    new.dtype, new.memory_format = dtype, memory_format
+    return new
+
+
 def test_bfloat16_features_are_float32_and_close_to_the_float32_ones(random_net, tiny_pair):
     content, _ = tiny_pair
     layers = ["relu1_1", "relu3_1", "relu5_1"]
-    exact, half = random_net(content, layers), BFloat16Features(random_net)(content, layers)
+    half_net = with_settings(random_net, torch.bfloat16, random_net.memory_format)
+    exact, half = random_net(content, layers), half_net(content, layers)
     assert list(half) == layers and half["relu1_1"].dtype == torch.float32
     for name in layers:
         assert half[name].shape == exact[name].shape
@@ -324,14 +334,14 @@ def test_bfloat16_features_are_float32_and_close_to_the_float32_ones(random_net,
         assert not torch.equal(half[name], exact[name])  # it did run in bfloat16
 
 
-def test_channels_last_gives_the_same_features_and_gradients_and_leaves_the_network_alone(random_net, tiny_pair):
+def test_channels_last_gives_the_same_features_and_gradients(random_net, tiny_pair):
     content, _ = tiny_pair
     layers = ["relu1_1", "relu3_1", "relu5_1"]
-    nhwc = ChannelsLast(random_net)
-    assert random_net.layers.conv1_2.weight.is_contiguous()  # the caller's network keeps its layout
-    assert nhwc.net.layers.conv1_2.weight.is_contiguous(memory_format=torch.channels_last)
+    nchw = with_settings(random_net, torch.float32, torch.contiguous_format)
+    assert random_net.layers.conv1_2.weight.is_contiguous(memory_format=torch.channels_last)  # vgg19 on a CPU
+    assert nchw.layers.conv1_2.weight.is_contiguous()
     grads = []
-    for net in (random_net, nhwc):
+    for net in (nchw, random_net):
         x = content.clone().requires_grad_(True)
         features = net(x, layers)
         sum(f.square().mean() for f in features.values()).backward()
@@ -344,37 +354,28 @@ def test_channels_last_gives_the_same_features_and_gradients_and_leaves_the_netw
     torch.testing.assert_close(reordered_grad, plain_grad, rtol=1e-3, atol=1e-6)
 
 
-def test_with_precision_stores_the_network_channel_last_and_runs_bfloat16_when_asked_or_fast(random_net):
-    plain = TRANSFER.with_precision(random_net, "float32")
-    assert isinstance(plain, ChannelsLast)  # on a CPU
-    half = TRANSFER.with_precision(random_net, "bfloat16")
-    assert isinstance(half, BFloat16Features) and isinstance(half.net, ChannelsLast)
-    auto = TRANSFER.with_precision(random_net, "auto")
-    assert isinstance(auto, BFloat16Features) == bfloat16_is_fast(random_net.device)
-    assert TRANSFER.with_precision(half, "auto") is half and TRANSFER.with_precision(plain, "float32") is plain
-
-
-def test_with_precision_leaves_the_layout_of_another_feature_extractor_alone(random_net):
-    """A network of the caller's own (here a plain wrapper that counts its calls) is used as it is."""
-    mine = Net(random_net)
-    assert TRANSFER.with_precision(mine, "float32") is mine
-    half = TRANSFER.with_precision(mine, "bfloat16")
-    assert isinstance(half, BFloat16Features) and half.net is mine
+def test_vgg19_stores_the_network_channel_last_and_runs_bfloat16_when_asked_or_fast():
+    nets = {p: vgg19(weights=None, device="cpu", precision=p) for p in ("float32", "bfloat16", "auto")}
+    assert all(n.memory_format == torch.channels_last for n in nets.values())  # on a CPU
+    assert nets["float32"].dtype == torch.float32 and nets["bfloat16"].dtype == torch.bfloat16
+    assert nets["auto"].dtype == (torch.bfloat16 if bfloat16_is_fast("cpu") else torch.float32)
     with pytest.raises(ValueError, match="unknown precision 'half': use one of auto, float32, bfloat16"):
-        TRANSFER.with_precision(random_net, "half")
+        vgg19(weights=None, device="cpu", precision="half")
 
 
-def test_resolve_precision_names_what_auto_means_here():
-    assert TRANSFER.resolve_precision("float32", "cpu") == "float32"
-    assert TRANSFER.resolve_precision("bfloat16", "cpu") == "bfloat16"
-    assert TRANSFER.resolve_precision("auto", "cpu") == ("bfloat16" if bfloat16_is_fast("cpu") else "float32")
+def test_transfer_uses_a_feature_extractor_of_the_callers_own_as_it_is(random_net, tiny_pair):
+    """A network of the caller's own (here a plain wrapper that counts its calls) is called as it is."""
+    mine = Net(random_net)
+    transfer(*tiny_pair, steps=3, tol=0, net=mine)
+    assert mine.calls == 2 + 3  # the targets, then one pass per step
 
 
 def test_transfer_in_bfloat16_reaches_the_objective_of_float32(random_net, tiny_pair):
     """Scored in float32, 30 steps with bfloat16 passes end within 2 % of 30 steps in float32."""
     content, style = tiny_pair
     objective = StyleObjective(content, style, net=random_net)
-    exact, half = (objective(transfer(content, style, steps=30, tol=0, scales=(1,), net=random_net,
-                                      precision=p)).item() for p in ("float32", "bfloat16"))
+    half_net = with_settings(random_net, torch.bfloat16, random_net.memory_format)
+    exact, half = (objective(transfer(content, style, steps=30, tol=0, scales=(1,), net=net).image).item()
+                   for net in (random_net, half_net))
     assert objective(content).item() > 2 * exact  # both really optimised
     assert half == pytest.approx(exact, rel=0.02)

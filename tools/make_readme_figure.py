@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from d2lstyle import load_image, show_images
-from d2lstyle.cli import DEFAULT_CONTENT, DEFAULT_STYLE
+from d2lstyle.batch import DEFAULT_CONTENT, DEFAULT_STYLE
 
 result = load_image(sys.argv[1])
 height = result.shape[-2]

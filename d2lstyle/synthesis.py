@@ -8,20 +8,23 @@
 from __future__ import annotations
 
 import math
-import warnings
 from collections.abc import Callable
+from dataclasses import dataclass
 from collections.abc import Sequence
+from dataclasses import replace
 
 import torch
 import torch.nn.functional as F
 
+from d2lstyle.checks import check_options
+from d2lstyle.checks import check_layers
 from d2lstyle.features import vgg19
 from d2lstyle.losses import content_loss, gram, relative_weights, style_loss, tv_loss
-from d2lstyle.features import MIN_SIDE, BFloat16Features, ChannelsLast, VGG19Features, bfloat16_is_fast
+from d2lstyle.features import MIN_SIDE
 from d2lstyle.images import match_colors
 
 
-# --- notebooks/02_content_loss.ipynb
+# --- notebooks/02_content_loss.ipynb, cell c07
 LossFn = Callable[[torch.Tensor], "torch.Tensor | dict[str, torch.Tensor]"]
 Callback = Callable[[int, torch.Tensor, dict], None]
 
@@ -35,8 +38,16 @@ def make_optimizer(name: str, params: list[torch.Tensor], lr: float | None = Non
     raise ValueError(f"unknown optimizer {name!r}: use 'lbfgs' or 'adam'")
 
 
-class StoppedEarly(UserWarning):
-    """Warned when `synthesize` stops before its last step: interrupted (Ctrl-C) or the loss is not finite."""
+@dataclass
+class Synthesis:
+    """What `synthesize` returns: the `image` (1, 3, H, W) with the lowest total `loss` seen, the `steps` taken, and
+    why it stopped: "steps" (all were taken), "tol" (the loss stalled), "interrupt" (Ctrl-C) or "nonfinite" (the
+    loss became NaN or infinite)."""
+
+    image: torch.Tensor
+    loss: float
+    steps: int
+    stopped_by: str
 
 
 def converged(history: list[float], tol: float, patience: int) -> bool:
@@ -46,15 +57,13 @@ def converged(history: list[float], tol: float, patience: int) -> bool:
 
 def synthesize(loss_fn: LossFn, init: torch.Tensor, *, steps: int = 100, optimizer: str = "lbfgs",
                lr: float | None = None, callback: Callback | None = None, tol: float = 0.0,
-               patience: int = 10, restart: float = 0.005) -> torch.Tensor:
+               patience: int = 10, restart: float = 0.005) -> Synthesis:
     """Optimise the pixels of an image (1, 3, H, W) in [0, 1], starting from `init`, to minimise `loss_fn`.
 
-    loss_fn(img) returns a scalar tensor or a dict of them (their sum is minimised). Pixels are clamped to [0, 1]
-    after each step; callback(step, img, losses) gets the losses (floats, with "total") of the image before that
-    step. Stops after `steps` steps, or sooner once `converged(best losses, tol, patience)`. Returns the image with
-    the lowest total loss seen, also when interrupted (Ctrl-C) or when the loss stops being finite (a warning
-    of category StoppedEarly says so). With L-BFGS, a step whose image's loss is more than a fraction `restart`
-    above the best sends it back to the best image with a fresh memory (math.inf: never).
+    loss_fn(img): a scalar tensor or a dict of them, whose sum is minimised. Pixels are clamped to [0, 1] after
+    each step; callback(step, img, losses) gets the losses (floats, with "total") of the image before that step.
+    Stops after `steps` steps, or sooner: `converged(best losses, tol, patience)`, Ctrl-C, a loss not finite. With
+    L-BFGS, a step over a fraction `restart` above the best loss restarts it from the best image (math.inf: never).
     """
     x = init.detach().clone().requires_grad_(True)
     opt = make_optimizer(optimizer, [x], lr)
@@ -76,13 +85,10 @@ def synthesize(loss_fn: LossFn, init: torch.Tensor, *, steps: int = 100, optimiz
         for step in range(1, steps + 1):
             opt.step(closure)
             if not math.isfinite(losses["total"]):
-                warnings.warn(f"the loss became {losses['total']} at step {step}: stopped, "
-                              "returning the best image so far", StoppedEarly, stacklevel=2)
-                break
+                return Synthesis(best["img"], best["total"], step, "nonfinite")
             with torch.no_grad():
                 x.clamp_(0, 1)
-                # L-BFGS learns the curvature from the steps it thinks it took; the clamp shortens some of them,
-                # and after some hundred steps its memory can send it uphill: start it afresh from the best image
+                # the clamp shortens some steps and misleads L-BFGS's memory: after a step uphill, start afresh
                 if optimizer == "lbfgs" and losses["total"] > (1 + restart) * best["total"]:
                     x.copy_(best["img"])
                     opt = make_optimizer(optimizer, [x], lr)
@@ -90,13 +96,13 @@ def synthesize(loss_fn: LossFn, init: torch.Tensor, *, steps: int = 100, optimiz
                 callback(step, x.detach(), dict(losses))
             history.append(best["total"])
             if converged(history, tol, patience):
-                break
-    except KeyboardInterrupt:
-        warnings.warn(f"interrupted at step {step}: returning the best image so far", StoppedEarly, stacklevel=2)
-    return best["img"]
+                return Synthesis(best["img"], best["total"], step, "tol")
+    except KeyboardInterrupt:  # Ctrl-C: keep the best image so far
+        return Synthesis(best["img"], best["total"], step, "interrupt")
+    return Synthesis(best["img"], best["total"], step, "steps")
 
 
-# --- notebooks/05_style_transfer.ipynb
+# --- notebooks/05_style_transfer.ipynb, cell c03
 CONTENT_LAYERS = ("relu4_2",)
 STYLE_LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")
 
@@ -111,29 +117,39 @@ class StyleObjective:
     def __init__(self, content_img: torch.Tensor, style_img: torch.Tensor, *, net: torch.nn.Module | None = None,
                  content_layers=CONTENT_LAYERS, style_layers=STYLE_LAYERS, content_weight: float = 1.0,
                  style_weight: float = 2.0, tv_weight: float = 1.0):
+        check_options(content_weight=content_weight, style_weight=style_weight, tv_weight=tv_weight)
+        self.content_layers = check_layers("content_layers", content_layers)
+        self.style_layers = check_layers("style_layers", style_layers)
         self.net = net if net is not None else vgg19()
-        self.content_layers, self.style_layers = list(content_layers), list(style_layers)
         self.weights = {"content": content_weight, "style": style_weight, "tv": tv_weight}
         with torch.no_grad():
             self.content_targets = self.net(content_img, self.content_layers)
-            self.style_targets = {k: gram(f) for k, f in self.net(style_img, self.style_layers).items()}
+            self.prepare_style(style_img)
         self.content_scale = relative_weights(self.content_targets)
+
+    def prepare_style(self, style_img: torch.Tensor) -> None:
+        """The style's targets, Gram matrices (c, c), and their relative weights (once, without gradients)."""
+        self.style_targets = {k: gram(f) for k, f in self.net(style_img, self.style_layers).items()}
         self.style_scale = relative_weights(self.style_targets)
+
+    def style_term(self, features: dict[str, torch.Tensor]) -> torch.Tensor:
+        """The style loss of an image's features: each layer's squared Gram error relative to its target's size."""
+        return sum(self.style_scale[n] * style_loss(features[n], self.style_targets[n]) for n in self.style_layers)
 
     def parts(self, img: torch.Tensor) -> dict[str, torch.Tensor]:
         """The weighted "content", "style" and "tv" losses of `img` (scalars)."""
         features = self.net(img, self.content_layers + self.style_layers)
         content = sum(self.content_scale[n] * content_loss(features[n], self.content_targets[n])
                       for n in self.content_layers)
-        style = sum(self.style_scale[n] * style_loss(features[n], self.style_targets[n]) for n in self.style_layers)
         w = self.weights
-        return {"content": w["content"] * content, "style": w["style"] * style, "tv": w["tv"] * tv_loss(img)}
+        return {"content": w["content"] * content, "style": w["style"] * self.style_term(features),
+                "tv": w["tv"] * tv_loss(img)}
 
     def __call__(self, img: torch.Tensor) -> torch.Tensor:
         return sum(self.parts(img).values())
 
 
-# --- notebooks/06_faster.ipynb
+# --- notebooks/06_faster.ipynb, cell c06
 LECTURE_LR = 0.3 * 0.226  # the lecture's Adam step on the normalised image, in [0, 1] pixel units (x ImageNet std)
 
 
@@ -160,7 +176,7 @@ def lecture_recipe(loss_fn: Callable[[torch.Tensor], torch.Tensor], init: torch.
     return x.detach()
 
 
-# --- notebooks/06_faster.ipynb
+# --- notebooks/06_faster.ipynb, cell c12
 SCALES = (1.0,)  # full size only: a coarse level did not pay at 300x450 (the benchmark below)
 COARSE_MIN_SIDE = 64  # relu5_1 sees a 16th of each side: on smaller levels its maps are under 4x4
 
@@ -211,44 +227,10 @@ def start_image(init: str | torch.Tensor, content_img: torch.Tensor, style_img: 
     raise ValueError(f"unknown init {init!r}: use one of {', '.join(INITS)} or an image tensor")
 
 
-def synthesize_level(loss_fn: LossFn, init: torch.Tensor, **options) -> tuple[torch.Tensor, bool]:
-    """`synthesize`, and whether it stopped early (Ctrl-C, NaN), in which case the pyramid must stop too."""
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        img = synthesize(loss_fn, init, **options)
-    for w in caught:  # passed on to our caller
-        warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
-    return img, any(issubclass(w.category, StoppedEarly) for w in caught)
-
-
-PRECISIONS = ("auto", "float32", "bfloat16")
-
-
-def resolve_precision(precision: str, device: torch.device | str) -> str:
-    """"float32" or "bfloat16" for `precision` on `device`: "auto" is bfloat16 where `bfloat16_is_fast(device)`."""
-    if precision not in PRECISIONS:
-        raise ValueError(f"unknown precision {precision!r}: use one of {', '.join(PRECISIONS)}")
-    if precision == "auto":
-        return "bfloat16" if bfloat16_is_fast(device) else "float32"
-    return precision
-
-
-def with_precision(net: torch.nn.Module, precision: str) -> torch.nn.Module:
-    """`net` set up for fast passes: a `VGG19Features` on a CPU channel-last (`ChannelsLast`; other feature
-    extractors keep their layout), and for "bfloat16" (see `resolve_precision`) its convolutions in bfloat16
-    (`BFloat16Features`). A network set up already is kept."""
-    precision = resolve_precision(precision, net.device)
-    if isinstance(net, (BFloat16Features, ChannelsLast)):
-        return net
-    fast = ChannelsLast(net) if isinstance(net, VGG19Features) and net.device.type == "cpu" else net
-    return BFloat16Features(fast) if precision == "bfloat16" else fast
-
-
 def transfer(content_img: torch.Tensor, style_img: torch.Tensor | Sequence[torch.Tensor], *, steps: int = 200,
              scales: Sequence[float] = SCALES, tol: float = 1e-3, patience: int = 10, restart: float = 0.005,
              optimizer: str = "lbfgs", init: str | torch.Tensor = "colors", seed: int = 0, lr: float | None = None,
-             callback: Callback | None = None, objective=StyleObjective, precision: str = "auto",
-             **objective_options) -> torch.Tensor:
+             callback: Callback | None = None, objective=StyleObjective, **objective_options) -> Synthesis:
     """Paint `content_img` (1, 3, H, W) in [0, 1] in the style of `style_img` (any size), coarse to fine if asked.
 
     Each level (`scales`: fractions of the content's size; by default the full size only) resizes the content
@@ -256,29 +238,28 @@ def transfer(content_img: torch.Tensor, style_img: torch.Tensor | Sequence[torch
     `objective(content, style, **objective_options)` (StyleObjective: net, layers, weights) and runs `synthesize`
     from the last level's result, upsampled, for at most `steps` steps, stopping once the loss falls by less than
     a fraction `tol` over `patience` steps; with L-BFGS, a step over a fraction `restart` above the best loss
-    so far starts it afresh from the best image (`math.inf`: never).
-    precision: of the network's passes, see `with_precision`; losses are always summed in float32.
+    so far starts it afresh from the best image (`math.inf`: never). The network is `net` (default `vgg19()`).
     init: "colors" (the content in the style's colours), "content", "noise" (drawn with `seed`) or an image
-    (1, 3, H, W) to continue from (full size only); see `start_image`.
-    callback(step, img, losses) numbers the steps of all levels in one sequence. Returns (1, 3, H, W) in [0, 1].
+    (1, 3, H, W) to continue from (full size only); see `start_image`. callback(step, img, losses) numbers the
+    steps of all levels in one sequence. Returns the last level's `Synthesis`, its image (1, 3, H, W) at full
+    size and its steps those of all levels.
     """
+    check_options(steps=steps, scales=scales, tol=tol, patience=patience, restart=restart, seed=seed, lr=lr)
     height, width = content_img.shape[-2:]
-    net = with_precision(objective_options.get("net") or vgg19(), precision)  # one network for all levels
-    objective_options["net"], device = net, net.device
-    x = start_image(init, content_img, style_img, seed).to(device)
-    count = {"before": 0, "now": 0}  # steps of the finished levels, and of all levels so far
+    objective_options["net"] = net = objective_options.get("net") or vgg19()  # one network for all levels
+    x = start_image(init, content_img, style_img, seed).to(net.device)
+    done = 0  # steps of the finished levels
 
     def numbered(step: int, img: torch.Tensor, losses: dict) -> None:
-        count["now"] = count["before"] + step
         if callback is not None:
-            callback(count["now"], img, losses)
+            callback(done + step, img, losses)
 
     sizes = [(height, width)] if isinstance(init, torch.Tensor) else pyramid_sizes(height, width, scales)
     for size in sizes:
         loss = objective(resize(content_img, size), scale_images(style_img, size[0] / height), **objective_options)
-        x, stopped = synthesize_level(loss.parts, resize(x, size), steps=steps, optimizer=optimizer, lr=lr,
-                                      callback=numbered, tol=tol, patience=patience, restart=restart)
-        count["before"] = count["now"]
-        if stopped:
+        result = synthesize(loss.parts, resize(x, size), steps=steps, optimizer=optimizer, lr=lr,
+                            callback=numbered, tol=tol, patience=patience, restart=restart)
+        x, done = result.image, done + result.steps
+        if result.stopped_by in ("interrupt", "nonfinite"):  # the pyramid stops too
             break
-    return resize(x, (height, width)).to(content_img.device)
+    return replace(result, image=resize(x, (height, width)).to(content_img.device), steps=done)

@@ -1,0 +1,357 @@
+"""Batches of pictures for the command line (hand-written, not generated from a notebook).
+
+Every content image in every style (or in all of them at once), each checked before any optimisation: a bad image
+fails only the pictures that need it, and a summary lists each failure with its reason. Checkpoints let a run that
+was stopped (Ctrl-C) go on with --resume. Exit status: 0 when every picture was made, 2 when some input was bad,
+1 when a run stopped early on a numerical fault, 130 on Ctrl-C (the best image so far is saved).
+"""
+
+from __future__ import annotations
+
+import argparse
+import glob
+import json
+import math
+import shlex
+import sys
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from PIL import Image
+
+from d2lstyle.controls import blend_weights, check_size, controlled_transfer, mask_from_image
+from d2lstyle.features import vgg19
+from d2lstyle.files import ImageNotice, data_file, write_text_whole
+from d2lstyle.images import image_format, load_image, save_image
+from d2lstyle.synthesis import Synthesis
+
+DEFAULT_CONTENT, DEFAULT_STYLE = data_file("chelsea.png"), data_file("starry_night.jpg")
+# options that do not change the picture: a checkpoint made with other values of these can still be resumed
+NOT_IN_CHECKPOINT = {"inputs", "styles", "output", "force", "resume", "checkpoint_every", "device", "steps",
+                     "tol", "scales", "max_size"}
+STATUSES = ("done", "stopped early", "interrupted", "not started", "failed")
+
+
+def say(kind: str, message: object) -> None:
+    print(f"d2lstyle: {kind}: {message}", file=sys.stderr)
+
+
+@dataclass
+class Job:
+    """One picture to make: a content image, its style image(s) and where the result goes."""
+
+    content: Path
+    styles: list[Path]
+    output: Path
+    init: str | torch.Tensor  # --init's choice, or the image of a checkpoint when resuming
+    done: int = 0  # steps at full size done before, by the run that left the checkpoint
+    controls: dict = field(default_factory=dict)  # controlled_transfer's keyword arguments, set by preflight
+
+    def __str__(self) -> str:
+        return f"{self.content.name} in the style of {' + '.join(s.name for s in self.styles)}"
+
+
+@dataclass
+class Outcome:
+    job: Job | None
+    status: str  # one of STATUSES
+    reason: str = ""
+
+
+def expand(item: Path) -> tuple[list[Path], str]:
+    """The image files an argument names (a file, a folder, a glob), and why there are none when there are none."""
+    if item.is_dir():
+        known = Image.registered_extensions()
+        found = sorted(p for p in item.iterdir() if p.suffix.lower() in known and not p.name.startswith(".")
+                       and p.is_file() and not p.name.endswith(".checkpoint.png"))
+        return found, f"{item}: no image files in this folder"
+    if not item.exists() and glob.has_magic(str(item)):
+        return [Path(p) for p in sorted(glob.glob(str(item)))], f"{item}: no file matches this pattern"
+    return [item], ""  # a file, or a path that does not exist: load_image says what is wrong
+
+
+def gather(items: list[Path], failures: list[Outcome]) -> list[Path]:
+    """The image files of all `items`, each once, in order; an item that names none is added to `failures`."""
+    files, seen = [], set()
+    for item in items:
+        found, why_none = expand(item)
+        if not found:
+            failures.append(Outcome(None, "failed", why_none))
+            say("error", why_none)
+        for path in found:
+            if path.resolve() not in seen:
+                seen.add(path.resolve())
+                files.append(path)
+    return files
+
+
+def contents_and_styles(args: argparse.Namespace) -> tuple[list[Path], list[Path]]:
+    """The content and style arguments; without --style, `CONTENT STYLE` is read as it always was."""
+    if args.styles is not None:
+        return args.inputs or [DEFAULT_CONTENT], args.styles
+    if len(args.inputs) > 2:
+        raise ValueError("several content images: give the style images with --style")
+    return args.inputs[:1] or [DEFAULT_CONTENT], args.inputs[1:] or [DEFAULT_STYLE]
+
+
+def output_names(args: argparse.Namespace, pairs: list[tuple[Path, list[Path]]]) -> list[Path]:
+    """-o FILE for one picture; for several, FOLDER/CONTENT_STYLE.png (-o FOLDER or here), never the same twice."""
+    if len(pairs) == 1 and args.output is not None and not args.output.is_dir():
+        return [args.output]
+    folder = args.output or Path(".")
+    if not folder.is_dir():
+        what = "no such folder: create it first" if not folder.suffix else "names a file: give a folder with -o"
+        raise FileNotFoundError(f"{folder}: {what} (there are {len(pairs)} pictures to make)")
+    names, taken = [], set()
+    for content, styles in pairs:
+        stem = "_".join([content.stem] + [s.stem for s in styles])
+        name, n = f"{stem}.png", 1
+        while name in taken:  # two contents or styles with the same name from different folders
+            n += 1
+            name = f"{stem}-{n}.png"
+        taken.add(name)
+        names.append(folder / name)
+    return names
+
+
+def build_jobs(args: argparse.Namespace, failures: list[Outcome]) -> list[Job]:
+    """Every content image in every style (with --style-weights or --mask: in all of them at once), with its output
+    path; inputs that name no file go to `failures`."""
+    content_items, style_items = contents_and_styles(args)
+    contents, styles = gather(content_items, failures), gather(style_items, failures)
+    if args.style_weights is not None or args.mask is not None:
+        pairs = [(content, styles) for content in contents] if styles else []
+    else:
+        pairs = [(content, [style]) for content in contents for style in styles]
+    if not pairs:
+        return []
+    return [Job(c, s, out, args.init) for (c, s), out in zip(pairs, output_names(args, pairs), strict=True)]
+
+
+def checkpoint_files(output: Path) -> tuple[Path, Path]:
+    """OUT.checkpoint.png (the picture so far, lossless) and OUT.checkpoint.json (steps done, options)."""
+    stem = output.with_suffix("")
+    return stem.with_name(stem.name + ".checkpoint.png"), stem.with_name(stem.name + ".checkpoint.json")
+
+
+def options_of(job: Job, args: argparse.Namespace) -> dict:
+    """What the picture depends on, as JSON values: a checkpoint is resumed only with the same."""
+    options = {k: v for k, v in vars(args).items() if k not in NOT_IN_CHECKPOINT}
+    options.update(content=job.content.resolve(), styles=[s.resolve() for s in job.styles])
+    return json.loads(json.dumps(options, default=str))
+
+
+def save_checkpoint(job: Job, args: argparse.Namespace, img: torch.Tensor, full_size_steps: int) -> None:
+    """The picture and the steps done at full size, each file written whole (temporary file, then rename)."""
+    picture, record = checkpoint_files(job.output)
+    save_image(img, picture)
+    write_text_whole(record, json.dumps({"full_size_steps": full_size_steps, "steps": args.steps,
+                                         "options": options_of(job, args)}))
+
+
+def resume_from(job: Job, args: argparse.Namespace, size: tuple[int, int]) -> bool:
+    """With --resume and a checkpoint of `job`'s output, start where it stopped (True); a mismatch is an error."""
+    picture, record = checkpoint_files(job.output)
+    if not (args.resume and record.exists()):
+        return False
+    try:
+        saved = json.loads(record.read_text())
+        saved["full_size_steps"] = int(saved["full_size_steps"])
+    except (ValueError, KeyError, TypeError):
+        raise ValueError(f"{record}: damaged checkpoint: delete it (and {picture.name}) to start again") from None
+    if saved.get("options") != options_of(job, args):
+        differ = sorted(k for k, v in options_of(job, args).items() if saved.get("options", {}).get(k) != v)
+        raise ValueError(f"{record}: made with other values of {', '.join(differ)}: give the same options, "
+                         "or delete it to start again")
+    job.init, job.done = load_image(picture, size), saved["full_size_steps"]
+    return True
+
+
+def run_metadata(args: argparse.Namespace, job: Job) -> dict[str, str]:
+    """The text a PNG result carries: each option used, and the command that makes the same picture again."""
+    def text(value) -> str:
+        return ",".join(map(str, value)) if isinstance(value, list) else str(value)
+
+    skip = {"inputs", "styles", "output", "force", "resume", "checkpoint_every"}
+    options = {key: text(value) for key, value in vars(args).items() if key not in skip and value is not None}
+    words = ["python", "-m", "d2lstyle", str(job.content)]
+    for style in job.styles:
+        words += ["--style", str(style)]
+    for key, value in options.items():
+        words += [f"--{key.replace('_', '-')}", value]
+    return {"Software": "d2lstyle", "d2lstyle command": shlex.join(words),
+            **{f"d2lstyle {key}": value for key, value in options.items()}}
+
+
+def load_said(path: Path, size: int | None) -> torch.Tensor | Exception:
+    """load_image(path, size), its notices said as notes; a file that cannot be used gives its error, said too."""
+    with warnings.catch_warnings(record=True) as notices:
+        warnings.simplefilter("always", ImageNotice)
+        try:
+            img = load_image(path, size)
+        except (OSError, ValueError) as err:
+            img = err
+            say("error", err)
+    for notice in notices:
+        say("note", notice.message)
+    return img
+
+
+def load_inputs(jobs: list[Job], args: argparse.Namespace) -> dict[Path, torch.Tensor | Exception]:
+    """Each input image loaded once; a file that cannot be used maps to its error, said here once. Styles are
+    loaded large enough for --style-scale (controlled_transfer resizes them to it)."""
+    contents = {job.content for job in jobs}
+    style_size = max(args.size, round(args.size * (args.style_scale or 1)))
+    return {path: load_said(path, args.size if path in contents else style_size)
+            for path in dict.fromkeys(p for job in jobs for p in (job.content, *job.styles))}
+
+
+def checked(option: str, check, *values) -> None:
+    """Run one of the checks that Python callers get too; its error is named by the option."""
+    try:
+        check(*values)
+    except ValueError as err:
+        raise ValueError(f"{option}: {err}") from None
+
+
+def control_options(args: argparse.Namespace, content: torch.Tensor, n_styles: int, mask: torch.Tensor | None) -> dict:
+    """controlled_transfer's keyword arguments for one job's content and style count, checked before any work.
+    mask: the --mask image at its own size; each content gets it resized to its own (nearest pixel: no new greys)."""
+    checked("--max-size", check_size, content, args.max_size)
+    if args.style_weights is not None:
+        checked("--style-weights", blend_weights, args.style_weights, n_styles)
+    masks = None if mask is None else mask_from_image(F.interpolate(mask, content.shape[-2:], mode="nearest"), n_styles)
+    return dict(style_blend=args.style_weights, masks=masks, preserve_color=args.preserve_color,
+                style_scale=args.style_scale, style_layer_weights=args.style_layer_weights,
+                statistic=args.statistic, max_size=args.max_size)
+
+
+def check_output(job: Job, args: argparse.Namespace, content: torch.Tensor, mask: torch.Tensor | None,
+                 inputs: list[Path]) -> None:
+    """What can be checked about one job (its output, its controls) before any optimisation; raises with the reason.
+    Sets `job.controls`."""
+    out = job.output
+    job.controls = control_options(args, content, len(job.styles), mask)
+    if out.exists() and any(p.exists() and out.samefile(p) for p in inputs):
+        raise ValueError(f"{out}: the output would overwrite an input image: choose another name with -o")
+    resuming = resume_from(job, args, tuple(content.shape[2:]))
+    record = checkpoint_files(out)[1]
+    if out.exists() and not args.force and not resuming:
+        fix = "add --resume to continue it" if record.exists() else "choose another name with -o"
+        raise FileExistsError(f"{out}: already exists: {fix}, or add --force to overwrite it")
+    if record.exists() and not args.resume:
+        say("note", f"{record}: this picture has a checkpoint: starting again (--resume would continue from it)")
+
+
+def preflight(jobs: list[Job], args: argparse.Namespace, failures: list[Outcome]) -> dict[Path, torch.Tensor]:
+    """Load every image once and check every job; the jobs that cannot run move from `jobs` to `failures`."""
+    images = load_inputs(jobs, args)
+    mask = load_said(args.mask, None) if args.mask is not None and jobs else None  # once, whatever the batch
+    for job in list(jobs):
+        needed = [images[p] for p in (job.content, *job.styles)] + [mask]
+        reason = next((str(x) for x in needed if isinstance(x, Exception)), "")
+        if not reason:
+            try:
+                check_output(job, args, images[job.content], mask, [*images, *([args.mask] if args.mask else [])])
+            except (OSError, ValueError) as err:
+                reason = str(err)
+                say("error", err)
+        if reason:
+            failures.append(Outcome(job, "failed", reason))
+            jobs.remove(job)
+    return images
+
+
+def paint(job: Job, args: argparse.Namespace, net, images: dict, label: str) -> tuple[Synthesis, dict]:
+    """One job's optimisation, with a progress bar: its Synthesis and {"all": steps of all levels, "full": steps at
+    full size}. With a checkpoint it goes on at full size for the full-size steps that are left."""
+    from tqdm import tqdm
+
+    content, styles = images[job.content], [images[s] for s in job.styles]
+    count, left = {"all": 0, "full": job.done}, max(args.steps - job.done, 0)
+    if left == 0:
+        return Synthesis(job.init, math.nan, 0, "steps"), count
+    with tqdm(desc=label, unit="step", file=sys.stderr) as bar:
+
+        def progress(step: int, img: torch.Tensor, losses: dict) -> None:
+            count["all"] += 1
+            count["full"] += img.shape[-2:] == content.shape[-2:]  # the pyramid's coarse levels are smaller
+            bar.set_postfix({k: f"{v:.3g}" for k, v in losses.items()}, refresh=False)
+            bar.update()
+            if args.checkpoint_every and count["all"] % args.checkpoint_every == 0:
+                save_checkpoint(job, args, img, count["full"])
+
+        result = controlled_transfer(
+            content, styles, steps=left, optimizer=args.optimizer, init=job.init, seed=args.seed, lr=args.lr,
+            tol=args.tol, scales=args.scales, callback=progress, net=net, content_layers=args.content_layers,
+            style_layers=args.style_layers, content_weight=args.content_weight, style_weight=args.style_weight,
+            tv_weight=args.tv_weight, **job.controls)
+    return result, count
+
+
+def finish(job: Job, args: argparse.Namespace, result: Synthesis, count: dict) -> Outcome:
+    """Save one picture; after Ctrl-C or a numerical fault it is the best image so far, and we say so."""
+    metadata = run_metadata(args, job) if image_format(job.output) == "PNG" else None
+    out = save_image(result.image, job.output, metadata=metadata)
+    picture, record = checkpoint_files(job.output)
+    if result.stopped_by == "interrupt":
+        save_checkpoint(job, args, result.image, count["full"])
+        say("interrupted", f"after {count['all']} steps: saved the best image so far to {out}; "
+            "to go on, run the same command with --resume")
+        return Outcome(job, "interrupted", f"after {count['all']} steps, best image so far saved")
+    if result.stopped_by == "nonfinite":
+        reason = f"the loss became nan or inf at step {result.steps}: stopped there"
+        say("warning", f"{out}: {reason}; saved it (the best image so far)")
+        return Outcome(job, "stopped early", reason)
+    picture.unlink(missing_ok=True)
+    record.unlink(missing_ok=True)
+    print(f"saved {out.resolve()}")
+    return Outcome(job, "done")
+
+
+def summary(outcomes: list[Outcome]) -> str:
+    """One line of counts, then one line per picture: what was made where, or why not."""
+    counts = [f"{n} {status}" for status in STATUSES if (n := sum(o.status == status for o in outcomes))]
+    lines = ["summary: " + ", ".join(counts)]
+    for o in sorted(outcomes, key=lambda o: STATUSES.index(o.status)):
+        what = f"{o.job}" + (f" -> {o.job.output}" if o.status != "failed" else "") if o.job else ""
+        lines.append(f"  {o.status:14}{what}{': ' if what and o.reason else ''}{o.reason}")
+    return "\n".join(lines)
+
+
+def exit_status(outcomes: list[Outcome]) -> int:
+    statuses = {o.status for o in outcomes}
+    return 130 if "interrupted" in statuses else 2 if "failed" in statuses else 1 if "stopped early" in statuses else 0
+
+
+def run_batch(args: argparse.Namespace) -> int:
+    """Check every job, make every picture that can be made, and return the exit status."""
+    failures: list[Outcome] = []
+    jobs = build_jobs(args, failures)
+    for job in jobs:
+        image_format(job.output)  # a known format, in a folder that exists and is writable: before any work
+    total = len(jobs) + len(failures)
+    images = preflight(jobs, args, failures)
+    outcomes = list(failures)
+    if jobs:
+        net = vgg19(args.weights, device=args.device, precision=args.precision)  # once, for every picture
+        for i, job in enumerate(jobs):
+            label = "stylizing" if total == 1 else f"{i + 1}/{len(jobs)} {job.output.name}"
+            try:
+                outcome = finish(job, args, *paint(job, args, net, images, label))
+            except KeyboardInterrupt:  # outside the optimisation: nothing of this picture was saved
+                say("interrupted", f"nothing was saved for {job}")
+                outcome = Outcome(job, "interrupted", "nothing saved")
+            except (OSError, ValueError, RuntimeError) as err:  # e.g. out of memory: the next may fit
+                say("error", f"{job}: {err}")
+                outcome = Outcome(job, "failed", str(err))
+            outcomes.append(outcome)
+            if outcome.status == "interrupted":
+                outcomes += [Outcome(j, "not started") for j in jobs[i + 1:]]
+                break
+    if total > 1:
+        print(summary(outcomes))
+    return exit_status(outcomes)

@@ -1,0 +1,60 @@
+"""Checks of the library's numeric and layer arguments (hand-written, not generated from a notebook).
+
+`transfer` and `StyleObjective` call them first, and the command line calls them before it reads any image, so
+that a bad value is one error that names the argument and says what to give instead.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+
+from d2lstyle.features import LAYERS
+
+
+class OptionError(ValueError):
+    """A bad value of the argument `name`: the message is "name=value: what to give instead"."""
+
+    def __init__(self, name: str, value: object, fix: str):
+        super().__init__(f"{name}={value!r}: {fix}")
+        self.name, self.value, self.fix = name, value, fix
+
+
+def _number(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and not math.isnan(value)
+
+
+# name -> (is the value good?, what to give instead)
+RULES = {
+    "steps": (lambda v: isinstance(v, int) and v >= 1, "give a whole number of steps, 1 or more"),
+    "patience": (lambda v: isinstance(v, int) and v >= 1, "give a whole number of steps, 1 or more"),
+    "seed": (lambda v: isinstance(v, int), "give a whole number"),
+    "tol": (lambda v: _number(v) and 0 <= v < math.inf, "give a fraction, 0 or more (0: run every step)"),
+    "restart": (lambda v: _number(v) and v >= 0, "give a fraction, 0 or more (math.inf: never restart)"),
+    "lr": (lambda v: v is None or (_number(v) and 0 < v < math.inf), "give a positive learning rate, or None"),
+    "style_scale": (lambda v: v is None or (_number(v) and 0 < v < math.inf), "give a positive factor, or None"),
+    "scales": (lambda v: len(v) > 0 and all(_number(s) and 0 < s <= 1 for s in v),
+               "give fractions of the size, over 0 and at most 1, like (0.25, 0.5, 1)"),
+    **{f"{part}_weight": (lambda v: _number(v) and 0 <= v < math.inf, "give a weight, 0 or more")
+       for part in ("content", "style", "tv")},
+}
+
+
+def check_options(**options: object) -> None:
+    """Raise an OptionError for the first argument whose value breaks its rule in RULES."""
+    for name, value in options.items():
+        good, fix = RULES[name]
+        if not good(value):
+            raise OptionError(name, value, fix)
+
+
+def check_layers(name: str, layers: Iterable[str]) -> list[str]:
+    """The layer names as a list; an OptionError when there are none, or one is not a layer of VGG19."""
+    names = [layers] if isinstance(layers, str) else list(layers)
+    if isinstance(layers, str) or not all(isinstance(n, str) for n in names):
+        raise OptionError(name, layers, "give a list of layer names, like ['relu4_2']")
+    unknown = [n for n in names if n not in LAYERS]
+    if unknown or not names:
+        raise OptionError(name, layers, f"unknown layer {', '.join(unknown) or '(none given)'}: choose from "
+                          f"{', '.join(LAYERS)}")
+    return names
