@@ -12,20 +12,20 @@ NBVAL := --nbval --nbval-current-env --nbval-sanitize-with=nbval_sanitize.cfg --
 
 test: $(VENV)/.installed  ## lint, the notebook/package sync check, every test, and nbval on every notebook
 	$(BIN)/ruff check .
-	$(BIN)/python -m d2lstyle.export --check
+	$(BIN)/python tools/export.py --check
 	$(BIN)/python -m pytest tests notebooks $(NBVAL)
 
 test-fast: $(VENV)/.installed  ## lint, the sync check and the unit tests: no notebook, browser or wheel (a minute)
 	$(BIN)/ruff check .
-	$(BIN)/python -m d2lstyle.export --check
+	$(BIN)/python tools/export.py --check
 	$(BIN)/python -m pytest -m "not slow" tests
 
 export: $(VENV)/.installed  ## regenerate d2lstyle/ from the notebooks
-	$(BIN)/python -m d2lstyle.export
+	$(BIN)/python tools/export.py
 
 notebooks: $(VENV)/.installed  ## execute every notebook in place (outputs are committed), then re-export
 	$(BIN)/jupyter nbconvert --to notebook --execute --inplace --ExecutePreprocessor.timeout=900 --ExecutePreprocessor.record_timing=False notebooks/*.ipynb
-	$(BIN)/python -m d2lstyle.export
+	$(BIN)/python tools/export.py
 
 html: $(VENV)/.installed  ## an HTML page per notebook and an index, into build/ (open build/index.html)
 	$(BIN)/python -m d2lstyle.classroom html

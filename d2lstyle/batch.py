@@ -1,9 +1,8 @@
-"""Batches of pictures for the command line (hand-written, not generated from a notebook).
+"""The command line's batches (hand-written): every content image in every style, or in all of them at once.
 
-Every content image in every style (or in all of them at once), each checked before any optimisation: a bad image
-fails only the pictures that need it, and a summary lists each failure with its reason. Checkpoints let a run that
-was stopped (Ctrl-C) go on with --resume. Exit status: 0 when every picture was made, 2 when some input was bad,
-1 when a run stopped early on a numerical fault, 130 on Ctrl-C (the best image so far is saved).
+Each picture is checked before any optimisation: a bad image fails only the pictures that need it, and a summary
+lists each failure with its reason. Checkpoints let a stopped run go on (--resume). Exit status: 0 when every
+picture was made, 2 when some input was bad, 1 on a numerical fault, 130 on Ctrl-C (the best image is saved).
 """
 
 from __future__ import annotations
@@ -75,17 +74,15 @@ def expand(item: Path) -> tuple[list[Path], str]:
 
 def gather(items: list[Path], failures: list[Outcome]) -> list[Path]:
     """The image files of all `items`, each once, in order; an item that names none is added to `failures`."""
-    files, seen = [], set()
+    files = {}  # resolved path -> the path as given
     for item in items:
         found, why_none = expand(item)
         if not found:
             failures.append(Outcome(None, "failed", why_none))
             say("error", why_none)
         for path in found:
-            if path.resolve() not in seen:
-                seen.add(path.resolve())
-                files.append(path)
-    return files
+            files.setdefault(path.resolve(), path)
+    return list(files.values())
 
 
 def contents_and_styles(args: argparse.Namespace) -> tuple[list[Path], list[Path]]:
@@ -172,16 +169,11 @@ def resume_from(job: Job, args: argparse.Namespace, size: tuple[int, int]) -> bo
 
 def run_metadata(args: argparse.Namespace, job: Job) -> dict[str, str]:
     """The text a PNG result carries: each option used, and the command that makes the same picture again."""
-    def text(value) -> str:
-        return ",".join(map(str, value)) if isinstance(value, list) else str(value)
-
     skip = {"inputs", "styles", "output", "force", "resume", "checkpoint_every"}
-    options = {key: text(value) for key, value in vars(args).items() if key not in skip and value is not None}
-    words = ["python", "-m", "d2lstyle", str(job.content)]
-    for style in job.styles:
-        words += ["--style", str(style)]
-    for key, value in options.items():
-        words += [f"--{key.replace('_', '-')}", value]
+    options = {key: ",".join(map(str, value)) if isinstance(value, list) else str(value)
+               for key, value in vars(args).items() if key not in skip and value is not None}
+    words = ["python", "-m", "d2lstyle", str(job.content), *[w for s in job.styles for w in ("--style", str(s))]]
+    words += [word for key, value in options.items() for word in (f"--{key.replace('_', '-')}", value)]
     return {"Software": "d2lstyle", "d2lstyle command": shlex.join(words),
             **{f"d2lstyle {key}": value for key, value in options.items()}}
 
@@ -201,8 +193,7 @@ def load_said(path: Path, size: int | None) -> torch.Tensor | Exception:
 
 
 def load_inputs(jobs: list[Job], args: argparse.Namespace) -> dict[Path, torch.Tensor | Exception]:
-    """Each input image loaded once; a file that cannot be used maps to its error, said here once. Styles are
-    loaded large enough for --style-scale (controlled_transfer resizes them to it)."""
+    """Each input image loaded once (styles large enough for --style-scale), a bad one mapped to its error."""
     contents = {job.content for job in jobs}
     style_size = max(args.size, round(args.size * (args.style_scale or 1)))
     return {path: load_said(path, args.size if path in contents else style_size)
@@ -218,8 +209,8 @@ def checked(option: str, check, *values) -> None:
 
 
 def control_options(args: argparse.Namespace, content: torch.Tensor, n_styles: int, mask: torch.Tensor | None) -> dict:
-    """controlled_transfer's keyword arguments for one job's content and style count, checked before any work.
-    mask: the --mask image at its own size; each content gets it resized to its own (nearest pixel: no new greys)."""
+    """controlled_transfer's keyword arguments for one job, checked. mask: the --mask image at its own size, resized
+    to each content by nearest pixel (no new greys)."""
     checked("--max-size", check_size, content, args.max_size)
     if args.style_weights is not None:
         checked("--style-weights", blend_weights, args.style_weights, n_styles)
@@ -231,8 +222,7 @@ def control_options(args: argparse.Namespace, content: torch.Tensor, n_styles: i
 
 def check_output(job: Job, args: argparse.Namespace, content: torch.Tensor, mask: torch.Tensor | None,
                  inputs: list[Path]) -> None:
-    """What can be checked about one job (its output, its controls) before any optimisation; raises with the reason.
-    Sets `job.controls`."""
+    """Check one job's output and controls before any optimisation (raises with the reason); set `job.controls`."""
     out = job.output
     job.controls = control_options(args, content, len(job.styles), mask)
     if out.exists() and any(p.exists() and out.samefile(p) for p in inputs):
@@ -266,8 +256,8 @@ def preflight(jobs: list[Job], args: argparse.Namespace, failures: list[Outcome]
 
 
 def paint(job: Job, args: argparse.Namespace, net, images: dict, label: str) -> tuple[Synthesis, dict]:
-    """One job's optimisation, with a progress bar: its Synthesis and {"all": steps of all levels, "full": steps at
-    full size}. With a checkpoint it goes on at full size for the full-size steps that are left."""
+    """One job's optimisation with a progress bar: its Synthesis and {"all": steps of all levels, "full": steps at
+    full size}; from a checkpoint, the full-size steps that are left."""
     from tqdm import tqdm
 
     content, styles = images[job.content], [images[s] for s in job.styles]

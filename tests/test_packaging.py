@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from d2lstyle.export import ROOT
+from tools.export import ROOT
 
 CONDA_NAMES = {"torch": "pytorch"}  # where conda-forge names a package differently from PyPI
 
