@@ -1,8 +1,7 @@
-"""The command line's batches (hand-written): every content image in every style, or in all of them at once.
+"""The command line's batches (hand-written): every content image in every style, each checked before any work.
 
-Each picture is checked before any optimisation: a bad image fails only the pictures that need it, and a summary
-lists each failure with its reason. Checkpoints let a stopped run go on (--resume). Exit status: 0 when every
-picture was made, 2 when some input was bad, 1 on a numerical fault, 130 on Ctrl-C (the best image is saved).
+A bad image fails only the pictures that need it; a summary lists each failure. Exit status: 0 when every picture
+was made, 2 when some input was bad, 1 on a numerical fault, 130 on Ctrl-C (the best image so far is saved).
 """
 
 from __future__ import annotations

@@ -1,22 +1,21 @@
-"""Checks of the library's numeric and layer arguments (hand-written, not generated from a notebook).
-
-`transfer` and `StyleObjective` call them first, and the command line calls them before it reads any image, so
-that a bad value is one error that names the argument and says what to give instead.
-"""
+"""Checks of the library's arguments (hand-written): `transfer` and `StyleObjective` call them first, the command
+line before it reads any image, so that a bad value is one error that names the argument and the fix."""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Iterable
 
+import torch
+
 from d2lstyle.features import LAYERS
 
 
 class OptionError(ValueError):
-    """A bad value of the argument `name`: the message is "name=value: what to give instead"."""
+    """A bad value of the argument `name`: the message is "name=value: what to give instead" (`shown` for value)."""
 
-    def __init__(self, name: str, value: object, fix: str):
-        super().__init__(f"{name}={value!r}: {fix}")
+    def __init__(self, name: str, value: object, fix: str, shown: str | None = None):
+        super().__init__(f"{name}={repr(value) if shown is None else shown}: {fix}")
         self.name, self.value, self.fix = name, value, fix
 
 
@@ -58,3 +57,21 @@ def check_layers(name: str, layers: Iterable[str]) -> list[str]:
         raise OptionError(name, layers, f"unknown layer {', '.join(unknown) or '(none given)'}: choose from "
                           f"{', '.join(LAYERS)}")
     return names
+
+
+def check_images(values: bool = True, **images: object) -> None:
+    """Raise an OptionError for the first image argument that is not a float32 tensor (1, 3, H, W) with `values` in
+    [0, 1] (an argument may be a list of images; a string, as `transfer`'s init may be, is no image and passes)."""
+    for name, given in images.items():
+        for img in given if isinstance(given, (list, tuple)) else [given]:
+            if isinstance(img, str):
+                continue
+            if not isinstance(img, torch.Tensor) or img.dim() != 4 or tuple(img.shape[:2]) != (1, 3):
+                shown = str(tuple(img.shape)) if isinstance(img, torch.Tensor) else type(img).__name__
+                raise OptionError(name, img, "give an RGB image tensor (1, 3, H, W), as load_image returns", shown)
+            if img.dtype != torch.float32:
+                raise OptionError(name, img, "give float32 values in [0, 1] (from uint8 pixels: img.float() / 255)",
+                                  str(img.dtype))
+            if values and not (img.min() >= -1e-3 and img.max() <= 1 + 1e-3):  # rounding passes; NaN does not
+                raise OptionError(name, img, "give values in [0, 1]",
+                                  f"values from {img.min().item():.3g} to {img.max().item():.3g}")

@@ -1,17 +1,7 @@
-"""Command line: `python -m d2lstyle`. Hand-written (not generated from a notebook): it parses and reports.
+"""The command line, `python -m d2lstyle` (hand-written): it parses the options and reports; batch.py runs them.
 
-    python -m d2lstyle                                    the cat in the style of Starry Night
-    python -m d2lstyle CONTENT STYLE -o OUT.png           one picture
-    python -m d2lstyle photos/ 'trip/*.jpg' a.png --style starry.jpg --style waves.jpg -o results/
-                                                          every content image in every style, then a summary
-    python -m d2lstyle CONTENT --style A --style B --style-weights 0.7,0.3 -o OUT.png
-                                                          one picture in a blend of the styles (or --mask: regions)
-
-The defaults are those of the library's functions (`vgg19`, `StyleObjective`, `transfer`, `ControlledObjective`,
-`controlled_transfer`), read from their signatures, and so are the checks of the values: a problem with the whole
-command (an option, the output folder, the weights) stops it before any optimisation, with one line and exit
-status 2. d2lstyle/batch.py runs the pictures: see there for what a bad image does to a batch, checkpoints and
-the other exit statuses.
+Its defaults are read from the signatures of the library's functions, and its values are checked by the library's
+own checks: a problem with the whole command stops it before any optimisation, with one line and exit status 2.
 """
 
 from __future__ import annotations

@@ -1,10 +1,7 @@
-"""Files, hand-written (not generated from a notebook): what real image files need, whole writes, the shipped data.
+"""Files (hand-written): what real image files need, whole writes, and the images the package ships.
 
-`load_image` (notebook 1) calls `read_rgb` and `resized_shape`: every colour mode and bit depth Pillow reads
-becomes one (H, W, 3) float32 array in [0, 1], every way a file can fail becomes one error that names it and says
-what to do, and what had to be changed is said by an `ImageNotice`. `write_whole` writes a file through a
-temporary file and a rename, so that a reader never sees half a file. `data_file` finds the images the package
-ships, in a checkout and in an installed wheel alike.
+`read_rgb` turns every colour mode and bit depth Pillow reads into one (H, W, 3) float32 array in [0, 1], and every
+way a file can fail into one error that names it and says what to do; `load_image` (notebook 1) calls it.
 """
 
 from __future__ import annotations

@@ -16,6 +16,7 @@ import torch.nn.functional as F
 from PIL import Image
 from PIL.PngImagePlugin import PngInfo
 
+from d2lstyle.checks import check_images
 from d2lstyle.files import read_rgb, resized_shape, write_whole
 
 
@@ -61,6 +62,7 @@ def save_image(img: torch.Tensor, path: str | os.PathLike, metadata: dict[str, s
 
     metadata: text stored in a PNG file's text chunks (read back with `PIL.Image.open(path).text`); PNG only.
     """
+    check_images(values=False, img=img)  # values outside [0, 1] are clamped
     path = Path(path)
     fmt = image_format(path)
     if metadata and fmt != "PNG":

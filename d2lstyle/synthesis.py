@@ -20,6 +20,7 @@ from d2lstyle.checks import check_options
 from d2lstyle.checks import check_layers
 from d2lstyle.features import vgg19
 from d2lstyle.losses import content_loss, gram, relative_weights, style_loss, tv_loss
+from d2lstyle.checks import check_images
 from d2lstyle.features import MIN_SIDE
 from d2lstyle.images import match_colors
 
@@ -245,6 +246,7 @@ def transfer(content_img: torch.Tensor, style_img: torch.Tensor | Sequence[torch
     size and its steps those of all levels.
     """
     check_options(steps=steps, scales=scales, tol=tol, patience=patience, restart=restart, seed=seed, lr=lr)
+    check_images(content_img=content_img, style_img=style_img, init=init)  # d2lstyle/checks.py
     height, width = content_img.shape[-2:]
     objective_options["net"] = net = objective_options.get("net") or vgg19()  # one network for all levels
     x = start_image(init, content_img, style_img, seed).to(net.device)

@@ -42,3 +42,31 @@ def test_good_values_pass(random_net, tiny_pair):
     assert objective.style_layers == ["relu1_1"] and objective.weights["content"] == 0
     result = transfer(*tiny_pair, net=random_net, steps=1, scales=[1], tol=0, lr=0.5, restart=math.inf)
     assert result.steps == 1
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda img: img[0], r"content_img=\(3, 40, 48\): give an RGB image tensor \(1, 3, H, W\)"),
+    (lambda img: img[:, :1], r"content_img=\(1, 1, 40, 48\): give an RGB image tensor"),
+    (lambda img: (img * 255).to(torch.uint8), "content_img=torch.uint8: give float32 values in"),
+    (lambda img: img.double(), "content_img=torch.float64: give float32 values"),
+    (lambda img: img * 255, r"content_img=values from \d.* to 2\d\d: give values in \[0, 1\]"),
+    (lambda img: img * math.nan, r"content_img=values from nan to nan: give values in \[0, 1\]"),
+])
+def test_transfer_refuses_what_is_not_an_image(change, message, random_net, tiny_pair):
+    content, style = tiny_pair
+    with pytest.raises(OptionError, match=message):
+        transfer(change(content), style, net=random_net, steps=1)
+
+
+def test_each_style_of_a_list_is_checked_and_save_image_checks_its_image_too(random_net, tiny_pair, tmp_path):
+    from d2lstyle import save_image
+
+    content, style = tiny_pair
+    with pytest.raises(OptionError, match=r"style_img=\(2, 3, 36, 44\): give an RGB image tensor"):
+        transfer(content, [style, style.expand(2, -1, -1, -1)], net=random_net, steps=1)
+    with pytest.raises(OptionError, match=r"img=\(1, 4, 8, 8\): give an RGB image tensor"):
+        save_image(torch.rand(1, 4, 8, 8), tmp_path / "rgba.png")
+    with pytest.raises(OptionError, match="img=torch.uint8: give float32"):
+        save_image(torch.zeros(1, 3, 8, 8, dtype=torch.uint8), tmp_path / "bytes.png")
+    assert list(tmp_path.iterdir()) == []  # nothing written
+    assert save_image(content * 1.5, tmp_path / "bright.png").exists()  # values over 1 are clamped when saved
