@@ -3,7 +3,7 @@
 """Neural style transfer, built step by step in the notebooks."""
 
 from .images import (
-    load_image, to_uint8, image_format, save_image, psnr, color_stats, match_colors,
+    load_image, to_uint8, save_image, psnr, color_stats, match_colors,
 )
 from .plotting import (
     show_images, use_lecture_style, in_notebook, LivePlot,

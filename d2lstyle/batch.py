@@ -22,8 +22,8 @@ from PIL import Image
 
 from d2lstyle.controls import blend_weights, check_size, controlled_transfer, mask_from_image
 from d2lstyle.features import vgg19
-from d2lstyle.files import ImageNotice, data_file, write_text_whole
-from d2lstyle.images import image_format, load_image, save_image
+from d2lstyle.files import ImageNotice, data_file, image_format, write_text_whole
+from d2lstyle.images import load_image, save_image
 from d2lstyle.synthesis import Synthesis
 
 DEFAULT_CONTENT, DEFAULT_STYLE = data_file("chelsea.png"), data_file("starry_night.jpg")

@@ -31,6 +31,8 @@ def write_whole(path: str | os.PathLike, write: Callable[[BinaryIO], object]) ->
     path = Path(path)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}-", suffix=".part")
     try:
+        # mkstemp's file is for its owner only (0600): give it the mode of the file it replaces, or open()'s
+        os.chmod(tmp, path.stat().st_mode & 0o777 if path.is_file() else 0o666 & ~_umask())
         with os.fdopen(fd, "wb") as f:
             write(f)
         os.replace(tmp, path)
@@ -38,6 +40,32 @@ def write_whole(path: str | os.PathLike, write: Callable[[BinaryIO], object]) ->
         os.unlink(tmp)
         raise
     return path
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+# Formats Pillow has a writer for that refuse an RGB picture (tried with a 1x1 image: one-bit or palette formats,
+# and those whose writer needs a plugin installed apart)
+NO_COLOUR_WRITERS = {"BLP", "BUFR", "GRIB", "HDF5", "MSP", "PALM", "WMF", "XBM"}
+
+
+def image_format(path: str | os.PathLike) -> str:
+    """The format an image saved to `path` gets ("PNG", "JPEG", ...); one clear error if it cannot be written."""
+    path = Path(path)
+    fmt = Image.registered_extensions().get(path.suffix.lower())
+    if fmt is None:
+        raise ValueError(f"{path}: unknown image format {path.suffix!r}: end the name with .png or .jpg")
+    if fmt not in Image.SAVE or fmt in NO_COLOUR_WRITERS:  # Pillow reads more formats than it writes
+        raise ValueError(f"{path}: Pillow cannot write a colour picture as {fmt}: end the name with .png or .jpg")
+    if not path.parent.is_dir():
+        raise FileNotFoundError(f"{path.parent}: no such folder: create it first")
+    if not os.access(path.parent, os.W_OK):
+        raise PermissionError(f"{path.parent}: folder is not writable: save somewhere else")
+    return fmt
 
 
 def write_text_whole(path: str | os.PathLike, text: str) -> Path:

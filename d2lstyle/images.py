@@ -17,7 +17,7 @@ from PIL import Image
 from PIL.PngImagePlugin import PngInfo
 
 from d2lstyle.checks import check_images
-from d2lstyle.files import read_rgb, resized_shape, write_whole
+from d2lstyle.files import image_format, read_rgb, resized_shape, write_whole
 
 
 # --- notebooks/01_images_and_features.ipynb, cell c03
@@ -42,19 +42,6 @@ def to_uint8(img: torch.Tensor) -> np.ndarray:
     """An image tensor (1, 3, H, W) or (3, H, W) in [0, 1] as an (H, W, 3) uint8 array."""
     x = img.detach().float().cpu().reshape(-1, *img.shape[-2:]).clamp(0, 1)
     return (x.permute(1, 2, 0).numpy() * 255 + 0.5).astype(np.uint8)
-
-
-def image_format(path: str | os.PathLike) -> str:
-    """The format an image saved to `path` gets ("PNG", "JPEG", ...); one clear error if it cannot be written."""
-    path = Path(path)
-    fmt = Image.registered_extensions().get(path.suffix.lower())
-    if fmt is None:
-        raise ValueError(f"{path}: unknown image format {path.suffix!r}: end the name with .png or .jpg")
-    if not path.parent.is_dir():
-        raise FileNotFoundError(f"{path.parent}: no such folder: create it first")
-    if not os.access(path.parent, os.W_OK):
-        raise PermissionError(f"{path.parent}: folder is not writable: save somewhere else")
-    return fmt
 
 
 def save_image(img: torch.Tensor, path: str | os.PathLike, metadata: dict[str, str] | None = None) -> Path:

@@ -57,6 +57,7 @@ def bad_input_cases(tmp_path, content, style):
         "output is input": ([str(content), str(style), "-o", str(content), "--force"], "would overwrite an input"),
         "no such folder": ([str(content), str(style), "-o", str(tmp_path / "no" / "x.png")], "no such folder"),
         "unknown format": ([str(content), str(style), "-o", str(tmp_path / "x.doc")], "unknown image format"),
+        "unwritable format": ([str(content), str(style), "-o", str(tmp_path / "x.psd")], "cannot write a colour"),
         "bad steps": ([str(content), str(style), "--steps", "-3"], "--steps -3: give a whole number of steps"),
         "negative tol": ([str(content), str(style), "--tol", "-0.1"], "--tol -0.1: give a fraction, 0 or more"),
         "bad scales": ([str(content), str(style), "--scales", "0,1"], "--scales 0.0,1.0: give fractions of the size"),
@@ -66,8 +67,8 @@ def bad_input_cases(tmp_path, content, style):
 
 
 @pytest.mark.parametrize("case", ["missing file", "not an image", "unknown layer", "too small", "existing output",
-                                  "output is input", "no such folder", "unknown format", "bad steps",
-                                  "negative tol", "bad scales", "zero lr", "negative weight"])
+                                  "output is input", "no such folder", "unknown format", "unwritable format",
+                                  "bad steps", "negative tol", "bad scales", "zero lr", "negative weight"])
 def test_bad_input_gets_one_clear_line_and_writes_nothing(case, images, tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)
     argv, message = bad_input_cases(tmp_path, *images)[case]

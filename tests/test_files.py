@@ -17,3 +17,47 @@ def test_a_failed_write_keeps_the_old_file_and_leaves_nothing_behind(tmp_path):
         write_text_whole(path, "new \ud800")
     assert path.read_text() == "old"
     assert [p.name for p in tmp_path.iterdir()] == ["record.json"]
+
+
+def test_a_new_file_gets_the_mode_open_would_give_and_a_replaced_file_keeps_its_own(tmp_path):
+    import os
+    import stat
+
+    old = os.umask(0o027)
+    try:
+        new = write_text_whole(tmp_path / "new.txt", "x")
+        assert stat.S_IMODE(new.stat().st_mode) == 0o640  # 0666 less the umask; mkstemp alone gives 0600
+        kept = tmp_path / "kept.txt"
+        kept.write_text("old")
+        kept.chmod(0o644)
+        write_text_whole(kept, "new")
+        assert stat.S_IMODE(kept.stat().st_mode) == 0o644 and kept.read_text() == "new"
+    finally:
+        os.umask(old)
+
+
+@pytest.mark.parametrize("name", ["out.psd", "out.xbm", "out.fits", "out.wmf"])
+def test_formats_pillow_reads_but_cannot_write_in_colour_are_refused_by_name(tmp_path, name):
+    from d2lstyle.files import image_format
+
+    with pytest.raises(ValueError, match=f"{name}: Pillow cannot write a colour picture as .*: end the name with .png"):
+        image_format(tmp_path / name)
+    assert image_format(tmp_path / "out.webp") == "WEBP"
+
+
+def test_every_format_image_format_accepts_can_hold_a_colour_picture(tmp_path):
+    import io
+
+    from PIL import Image
+
+    from d2lstyle.files import image_format
+
+    accepted = []
+    for extension in sorted(Image.registered_extensions()):
+        try:
+            fmt = image_format(tmp_path / f"out{extension}")
+        except ValueError:
+            continue
+        Image.new("RGB", (2, 2)).save(io.BytesIO(), format=fmt)  # raises if Pillow cannot write it after all
+        accepted.append(extension)
+    assert {".png", ".jpg", ".tif", ".webp"} <= set(accepted) and ".psd" not in accepted
