@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import argparse
 import inspect
+import signal
+import threading
 from pathlib import Path
 
 from d2lstyle.batch import run_batch, say
@@ -157,15 +159,28 @@ def option_error(err: OptionError) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
+    """Run the command; SIGTERM ends it as Ctrl-C does (the best image so far is saved), with exit status 143."""
+    args, terminated = parse_args(argv), []
+
+    def terminate(signum, frame):
+        terminated.append(signum)
+        raise KeyboardInterrupt  # raised where the run is, so that the same code saves what there is
+
+    main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, terminate) if main_thread else None
     try:
         check_args(args)
-        return run_batch(args)
+        status = run_batch(args)
     except OptionError as err:
         say("error", option_error(err))
+        status = 2
     except (OSError, ValueError, RuntimeError) as err:
         say("error", err)
+        status = 2
     except KeyboardInterrupt:
         say("interrupted", "nothing was written")
-        return 130
-    return 2
+        status = 130
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+    return 143 if terminated and status == 130 else status

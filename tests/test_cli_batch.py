@@ -211,8 +211,10 @@ def test_a_nan_stops_the_run_keeps_the_last_finite_image_and_says_so(folder, use
     assert torch.isfinite(img).all() and img.shape == (1, 3, 32, 36)
 
 
-def test_a_real_ctrl_c_in_a_real_run(folder):
-    """The command as a user runs it (real weights), interrupted by SIGINT once the progress bar moves."""
+@pytest.mark.parametrize("sent, status", [(signal.SIGINT, 130), (signal.SIGTERM, 143)], ids=["SIGINT", "SIGTERM"])
+def test_a_real_ctrl_c_in_a_real_run(folder, sent, status):
+    """The command as a user runs it (real weights), interrupted by Ctrl-C (SIGINT) or SIGTERM once the progress bar
+    moves: the best image so far is saved either way."""
     out = folder / "out/real.png"
     proc = subprocess.Popen([sys.executable, "-m", "d2lstyle", folder / "photos/a.png", folder / "styles/s1.png",
                              "-o", out, "--size", "32", "--steps", "100000", "--tol", "0", "--device", "cpu"],
@@ -221,9 +223,9 @@ def test_a_real_ctrl_c_in_a_real_run(folder):
     while max(map(int, re.findall(rb"(\d+)step", seen)), default=0) < 3 and time.monotonic() < deadline:
         seen += os.read(proc.stderr.fileno(), 4096)
     assert proc.poll() is None, "the run ended before it could be interrupted: " + seen.decode()
-    proc.send_signal(signal.SIGINT)
+    proc.send_signal(sent)
     _, err = proc.communicate(timeout=60)
-    assert proc.returncode == 130, (seen + err).decode()
+    assert proc.returncode == status, (seen + err).decode()
     assert "saved the best image so far to" in err.decode() and Image.open(out).size == (36, 32)
 
 
