@@ -1,7 +1,8 @@
 """The command line's batches (hand-written): every content image in every style, each checked before any work.
 
 A bad image fails only the pictures that need it; a summary lists each failure. Exit status: 0 when every picture
-was made, 2 when some input was bad, 1 on a numerical fault, 130 on Ctrl-C (the best image so far is saved).
+was made, 2 when some input was bad, 1 on a numerical fault, 130 on Ctrl-C (the best image so far is saved; the
+command line turns it into 143 for SIGTERM).
 """
 
 from __future__ import annotations
