@@ -31,9 +31,9 @@ def write_whole(path: str | os.PathLike, write: Callable[[BinaryIO], object]) ->
     path = Path(path)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}-", suffix=".part")
     try:
-        # mkstemp's file is for its owner only (0600): give it the mode of the file it replaces, or open()'s
-        os.chmod(tmp, path.stat().st_mode & 0o777 if path.is_file() else 0o666 & ~_umask())
-        with os.fdopen(fd, "wb") as f:
+        with os.fdopen(fd, "wb") as f:  # closes the descriptor whatever happens below
+            # mkstemp's file is for its owner only (0600): give it the mode of the file it replaces, or open()'s
+            os.fchmod(f.fileno(), path.stat().st_mode & 0o777 if path.is_file() else 0o666 & ~_umask())
             write(f)
         os.replace(tmp, path)
     except BaseException:
