@@ -27,7 +27,7 @@ def _number(value: object) -> bool:
 RULES = {
     "steps": (lambda v: isinstance(v, int) and v >= 1, "give a whole number of steps, 1 or more"),
     "patience": (lambda v: isinstance(v, int) and v >= 1, "give a whole number of steps, 1 or more"),
-    "seed": (lambda v: isinstance(v, int), "give a whole number"),
+    "seed": (lambda v: isinstance(v, int) and 0 <= v < 2**64, "give a whole number from 0 to 2**64 - 1"),
     "tol": (lambda v: _number(v) and 0 <= v < math.inf, "give a fraction, 0 or more (0: run every step)"),
     "restart": (lambda v: _number(v) and v >= 0, "give a fraction, 0 or more (math.inf: never restart)"),
     "lr": (lambda v: v is None or (_number(v) and 0 < v < math.inf), "give a positive learning rate, or None"),
@@ -75,3 +75,23 @@ def check_images(values: bool = True, **images: object) -> None:
             if values and not (img.min() >= -1e-3 and img.max() <= 1 + 1e-3):  # rounding passes; NaN does not
                 raise OptionError(name, img, "give values in [0, 1]",
                                   f"values from {img.min().item():.3g} to {img.max().item():.3g}")
+
+
+def devices() -> list[str]:
+    """The devices torch can use here: "cpu", and "cuda:0" ... or "mps" where there are such."""
+    found = ["cpu"] + [f"cuda:{i}" for i in range(torch.cuda.device_count())]
+    return found + (["mps"] if torch.backends.mps.is_available() else [])
+
+
+def check_device(name: str, device: str | torch.device | None) -> None:
+    """An OptionError when `device` is not a device name torch knows, or names one this machine does not have."""
+    if device is None:
+        return
+    try:
+        device = torch.device(device)
+    except (RuntimeError, ValueError, TypeError):
+        raise OptionError(name, device, f"not a device name: choose from {', '.join(devices())}") from None
+    there = {"cpu": True, "cuda": (device.index or 0) < torch.cuda.device_count(),
+             "mps": torch.backends.mps.is_available()}
+    if not there.get(device.type, False):
+        raise OptionError(name, str(device), f"this machine has no such device: choose from {', '.join(devices())}")

@@ -13,7 +13,7 @@ import threading
 from pathlib import Path
 
 from d2lstyle.batch import run_batch, say
-from d2lstyle.checks import OptionError, check_layers, check_options
+from d2lstyle.checks import OptionError, check_device, check_layers, check_options
 from d2lstyle.controls import PRESERVE_COLOR, STATISTICS, ControlledObjective, check_layer_weights, controlled_transfer
 from d2lstyle.features import MIN_SIDE, PRECISIONS, vgg19
 from d2lstyle.synthesis import INITS, StyleObjective, transfer
@@ -137,6 +137,7 @@ def check_args(args: argparse.Namespace) -> None:
     """Every check that the command alone allows, before anything is read: the library's, then the command's own."""
     check_options(**{name: getattr(args, name) for name in ("steps", "tol", "scales", "lr", "seed", "content_weight",
                                                             "style_weight", "tv_weight", "style_scale")})
+    check_device("device", args.device)  # before the network loads
     check_layers("content_layers", args.content_layers)
     check_layers("style_layers", args.style_layers)
     if args.size < MIN_SIDE:

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from d2lstyle import StyleObjective, transfer
-from d2lstyle.checks import OptionError
+from d2lstyle.checks import OptionError, check_device, devices
 
 
 @pytest.mark.parametrize("options, message", [
@@ -18,6 +18,8 @@ from d2lstyle.checks import OptionError
     (dict(tol=-0.1), "tol=-0.1: give a fraction"),
     (dict(lr=0), "lr=0: give a positive learning rate"),
     (dict(patience=0), "patience=0: give a whole number"),
+    (dict(seed=-1), "seed=-1: give a whole number from 0 to 2\\*\\*64 - 1"),
+    (dict(seed=2**64), "seed=18446744073709551616: give a whole number from 0"),
     (dict(style_weight=-1), "style_weight=-1: give a weight, 0 or more"),
     (dict(tv_weight=math.inf), "tv_weight=inf: give a weight"),
     (dict(style_layers=[]), r"style_layers=\[\]: unknown layer \(none given\): choose from conv1_1"),
@@ -70,3 +72,18 @@ def test_each_style_of_a_list_is_checked_and_save_image_checks_its_image_too(ran
         save_image(torch.zeros(1, 3, 8, 8, dtype=torch.uint8), tmp_path / "bytes.png")
     assert list(tmp_path.iterdir()) == []  # nothing written
     assert save_image(content * 1.5, tmp_path / "bright.png").exists()  # values over 1 are clamped when saved
+
+
+@pytest.mark.parametrize("device, message", [
+    ("nonsense", "device='nonsense': not a device name: choose from cpu"),
+    (3.5, "device=3.5: not a device name"),
+    (f"cuda:{torch.cuda.device_count()}", "this machine has no such device: choose from cpu"),
+])
+def test_a_device_torch_does_not_know_or_this_machine_lacks_is_named_with_those_there_are(device, message):
+    with pytest.raises(OptionError, match=message):
+        check_device("device", device)
+
+
+def test_the_devices_this_machine_has_pass():
+    for device in [None, "cpu", torch.device("cpu"), *devices()]:
+        check_device("device", device)

@@ -63,14 +63,20 @@ def bad_input_cases(tmp_path, content, style):
         "bad scales": ([str(content), str(style), "--scales", "0,1"], "--scales 0.0,1.0: give fractions of the size"),
         "zero lr": ([str(content), str(style), "--lr", "0"], "--lr 0.0: give a positive learning rate"),
         "negative weight": ([str(content), str(style), "--tv-weight", "-5"], "--tv-weight -5.0: give a weight, 0 or"),
+        "huge seed": ([str(content), str(style), "--seed", str(10**23)], f"--seed {10**23}: give a whole number"),
+        "no such device": ([str(content), str(style), "--device", "nonsense"], "not a device name: choose from cpu"),
+        "absent device": ([str(content), str(style), "--device", "cuda:7"], "no such device: choose from cpu"),
     }
 
 
 @pytest.mark.parametrize("case", ["missing file", "not an image", "unknown layer", "too small", "existing output",
                                   "output is input", "no such folder", "unknown format", "unwritable format",
-                                  "bad steps", "negative tol", "bad scales", "zero lr", "negative weight"])
+                                  "bad steps", "negative tol", "bad scales", "zero lr", "negative weight",
+                                  "huge seed", "no such device", "absent device"])
 def test_bad_input_gets_one_clear_line_and_writes_nothing(case, images, tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)
+    if case.endswith("device") or case == "huge seed":  # refused before the network loads
+        monkeypatch.setattr("d2lstyle.batch.vgg19", lambda *a, **k: pytest.fail("the network was loaded"))
     argv, message = bad_input_cases(tmp_path, *images)[case]
     before = {p: p.read_bytes() for p in tmp_path.iterdir() if p.is_file()}
     try:
