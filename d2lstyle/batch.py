@@ -23,7 +23,7 @@ from PIL import Image
 
 from d2lstyle.controls import blend_weights, check_size, controlled_transfer, mask_from_image
 from d2lstyle.features import vgg19
-from d2lstyle.files import ImageNotice, data_file, image_format, write_text_whole
+from d2lstyle.files import ImageNotice, data_file, image_format, remove_stale_parts, write_text_whole
 from d2lstyle.images import load_image, save_image
 from d2lstyle.synthesis import Synthesis
 
@@ -234,6 +234,8 @@ def check_output(job: Job, args: argparse.Namespace, content: torch.Tensor, mask
         raise FileExistsError(f"{out}: already exists: {fix}, or add --force to overwrite it")
     if record.exists() and not args.resume:
         say("note", f"{record}: this picture has a checkpoint: starting again (--resume would continue from it)")
+    for stale in [p for path in (out, *checkpoint_files(out)) for p in remove_stale_parts(path)]:
+        say("note", f"{stale}: deleted, a half-written file of an earlier run that was killed")
 
 
 def preflight(jobs: list[Job], args: argparse.Namespace, failures: list[Outcome]) -> dict[Path, torch.Tensor]:

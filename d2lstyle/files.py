@@ -6,6 +6,7 @@ way a file can fail into one error that names it and says what to do; `load_imag
 
 from __future__ import annotations
 
+import glob
 import importlib.resources
 import os
 import struct
@@ -29,7 +30,8 @@ def write_whole(path: str | os.PathLike, write: Callable[[BinaryIO], object]) ->
     """Call `write(file)` on a temporary file beside `path`, then rename it to `path`; on any error the temporary
     file is deleted and `path` keeps what it held before. Returns the path."""
     path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}-", suffix=".part")
+    # the writer's process id in the name tells a later run which leftovers are stale (remove_stale_parts)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}-{os.getpid()}-", suffix=".part")
     try:
         with os.fdopen(fd, "wb") as f:  # closes the descriptor whatever happens below
             # mkstemp's file is for its owner only (0600): give it the mode of the file it replaces, or open()'s
@@ -40,6 +42,30 @@ def write_whole(path: str | os.PathLike, write: Callable[[BinaryIO], object]) ->
         os.unlink(tmp)
         raise
     return path
+
+
+def remove_stale_parts(path: str | os.PathLike) -> list[Path]:
+    """Delete the temporary files that write_whole left beside `path` in a process that no longer runs (one killed
+    mid-write); those of a process still running are kept. Returns the files deleted."""
+    path, stale = Path(path), []
+    for part in path.parent.glob(f".{glob.escape(path.name)}-*-*.part"):
+        pid = part.name[len(path.name) + 2:].split("-")[0]
+        if pid.isdigit() and not _running(int(pid)):
+            part.unlink(missing_ok=True)
+            stale.append(part)
+    return stale
+
+
+def _running(pid: int) -> bool:
+    if os.name == "nt":  # there os.kill ends the process: keep every leftover
+        return True
+    try:
+        os.kill(pid, 0)  # signal 0: only asks whether the process exists
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # it exists, and is another user's
+        return True
+    return True
 
 
 def _umask() -> int:

@@ -29,9 +29,13 @@ def images(tmp_path):
 def test_command_line_end_to_end(images, tmp_path):
     content, style = images
     out = tmp_path / "result.png"
+    ended = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    stale = tmp_path / f".result.png-{int(ended.stdout)}-abc.part"  # as a run killed mid-write leaves it
+    stale.write_bytes(b"half a picture")
     proc = subprocess.run([sys.executable, "-m", "d2lstyle", str(content), str(style), "-o", str(out),
                            "--size", "40", "--steps", "3"], capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr
+    assert not stale.exists() and f"{stale}: deleted, a half-written file" in proc.stderr
     assert proc.stdout.strip() == f"saved {out.resolve()}"
     assert "stylizing" in proc.stderr  # the progress bar
     assert Image.open(out).size == (48, 40)

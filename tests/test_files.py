@@ -1,6 +1,10 @@
+import os
+import subprocess
+import sys
+
 import pytest
 
-from d2lstyle.files import write_text_whole
+from d2lstyle.files import remove_stale_parts, write_text_whole, write_whole
 
 
 def test_writes_the_text_and_leaves_no_temporary_file(tmp_path):
@@ -64,3 +68,32 @@ def test_every_format_image_format_accepts_can_hold_a_colour_picture(tmp_path):
             Image.new("RGB", (2, 2)).save(io.BytesIO(), format=fmt)  # raises if Pillow cannot write it after all
         accepted.append(extension)
     assert {".png", ".jpg", ".tif", ".webp"} <= set(accepted) and ".psd" not in accepted
+
+
+def dead_pid() -> int:
+    """The id of a process that has just ended."""
+    proc = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    return int(proc.stdout)
+
+
+@pytest.mark.skipif(os.name == "nt", reason="leftovers are kept on Windows")
+def test_leftovers_of_a_killed_writer_are_deleted_and_those_of_a_running_one_kept(tmp_path):
+    out = tmp_path / "out[1].png"  # a name with glob characters
+    stale = tmp_path / f".out[1].png-{dead_pid()}-x1y2.part"
+    live = tmp_path / f".out[1].png-{os.getpid()}-z3.part"
+    other = tmp_path / f".other.png-{dead_pid()}-q.part"  # another output's
+    for p in (stale, live, other):
+        p.write_bytes(b"half")
+    assert remove_stale_parts(out) == [stale]
+    assert not stale.exists() and live.exists() and other.exists()
+
+
+def test_write_whole_names_its_temporary_file_with_its_process_id(tmp_path):
+    seen = []
+
+    def write(f):
+        seen.extend(p.name for p in tmp_path.iterdir())  # only the temporary file is there yet
+        f.write(b"x")
+
+    write_whole(tmp_path / "a.bin", write)
+    assert seen[0].startswith(f".a.bin-{os.getpid()}-") and seen[0].endswith(".part")
