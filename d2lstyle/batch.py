@@ -228,13 +228,13 @@ def check_output(job: Job, args: argparse.Namespace, content: torch.Tensor, mask
     if out.exists() and any(p.exists() and out.samefile(p) for p in inputs):
         raise ValueError(f"{out}: the output would overwrite an input image: choose another name with -o")
     resuming = resume_from(job, args, tuple(content.shape[2:]))
-    record = checkpoint_files(out)[1]
+    picture, record = checkpoint_files(out)
     if out.exists() and not args.force and not resuming:
         fix = "add --resume to continue it" if record.exists() else "choose another name with -o"
         raise FileExistsError(f"{out}: already exists: {fix}, or add --force to overwrite it")
     if record.exists() and not args.resume:
         say("note", f"{record}: this picture has a checkpoint: starting again (--resume would continue from it)")
-    for stale in [p for path in (out, *checkpoint_files(out)) for p in remove_stale_parts(path)]:
+    for stale in [p for path in (out, picture, record) for p in remove_stale_parts(path)]:
         say("note", f"{stale}: deleted, a half-written file of an earlier run that was killed")
 
 

@@ -1,5 +1,8 @@
 """Shared fixtures: tiny images and a small random network keep the unit tests fast; some tests use the real weights."""
 
+import subprocess
+import sys
+
 import pytest
 import torch
 
@@ -63,3 +66,9 @@ class Net:
         if self.at_call is not None and self.calls >= self.at_call:
             features = self.action(self.calls, features)
         return features
+
+
+def dead_pid() -> int:
+    """The id of a process that has just ended."""
+    proc = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    return int(proc.stdout)

@@ -16,7 +16,7 @@ from d2lstyle import (
     vgg19,
 )
 from d2lstyle.cli import main, parse_args
-from tests.conftest import smooth_image
+from tests.conftest import dead_pid, smooth_image
 
 
 @pytest.fixture
@@ -29,8 +29,7 @@ def images(tmp_path):
 def test_command_line_end_to_end(images, tmp_path):
     content, style = images
     out = tmp_path / "result.png"
-    ended = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
-    stale = tmp_path / f".result.png-{int(ended.stdout)}-abc.part"  # as a run killed mid-write leaves it
+    stale = tmp_path / f".result.png-{dead_pid()}-abc.part"  # as a run killed mid-write leaves it
     stale.write_bytes(b"half a picture")
     proc = subprocess.run([sys.executable, "-m", "d2lstyle", str(content), str(style), "-o", str(out),
                            "--size", "40", "--steps", "3"], capture_output=True, text=True, timeout=300)

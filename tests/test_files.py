@@ -1,10 +1,9 @@
 import os
-import subprocess
-import sys
 
 import pytest
 
 from d2lstyle.files import remove_stale_parts, write_text_whole, write_whole
+from tests.conftest import dead_pid
 
 
 def test_writes_the_text_and_leaves_no_temporary_file(tmp_path):
@@ -68,12 +67,6 @@ def test_every_format_image_format_accepts_can_hold_a_colour_picture(tmp_path):
             Image.new("RGB", (2, 2)).save(io.BytesIO(), format=fmt)  # raises if Pillow cannot write it after all
         accepted.append(extension)
     assert {".png", ".jpg", ".tif", ".webp"} <= set(accepted) and ".psd" not in accepted
-
-
-def dead_pid() -> int:
-    """The id of a process that has just ended."""
-    proc = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
-    return int(proc.stdout)
 
 
 @pytest.mark.skipif(os.name == "nt", reason="leftovers are kept on Windows")
