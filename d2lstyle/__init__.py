@@ -24,3 +24,7 @@ from .controls import (
     mean_cov, mask_from_image, layer_mask, blend_weights, blend, check_layer_weights, check_masks,
     ControlledObjective, controlled_transfer,
 )
+from .feedforward import (
+    reflect_conv, norm_layer, conv_block, up_block, Residual, TransformNet, gram_batch, PerceptualLoss,
+    random_patches, train_step,
+)

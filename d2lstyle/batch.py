@@ -21,8 +21,9 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
-from d2lstyle.controls import blend_weights, check_size, controlled_transfer, mask_from_image
-from d2lstyle.features import vgg19
+from d2lstyle.controls import blend_weights, check_size, controlled_transfer, mask_from_image, with_chroma
+from d2lstyle.fast import load_model, model_path
+from d2lstyle.features import default_device, vgg19
 from d2lstyle.files import ImageNotice, data_file, image_format, remove_stale_parts, write_text_whole
 from d2lstyle.images import load_image, save_image
 from d2lstyle.synthesis import Synthesis
@@ -30,7 +31,9 @@ from d2lstyle.synthesis import Synthesis
 DEFAULT_CONTENT, DEFAULT_STYLE = data_file("chelsea.png"), data_file("starry_night.jpg")
 # options that do not change the picture: a checkpoint made with other values of these can still be resumed
 NOT_IN_CHECKPOINT = {"inputs", "styles", "output", "force", "resume", "checkpoint_every", "device", "steps",
-                     "tol", "scales", "max_size"}
+                     "tol", "scales", "max_size", "model"}
+# the options that a trained network (--model) takes; the others belong to the optimisation
+MODEL_OPTIONS = ("model", "size", "preserve_color", "max_size", "device")
 STATUSES = ("done", "stopped early", "interrupted", "not started", "failed")
 
 
@@ -86,7 +89,10 @@ def gather(items: list[Path], failures: list[Outcome]) -> list[Path]:
 
 
 def contents_and_styles(args: argparse.Namespace) -> tuple[list[Path], list[Path]]:
-    """The content and style arguments; without --style, `CONTENT STYLE` is read as it always was."""
+    """The content and style arguments; without --style, `CONTENT STYLE` is read as it always was. With --model
+    every argument is a content image and the "style" is the trained network's file."""
+    if args.model is not None:
+        return args.inputs or [DEFAULT_CONTENT], [model_path(args.model)]
     if args.styles is not None:
         return args.inputs or [DEFAULT_CONTENT], args.styles
     if len(args.inputs) > 2:
@@ -167,12 +173,21 @@ def resume_from(job: Job, args: argparse.Namespace, size: tuple[int, int]) -> bo
     return True
 
 
+def shown(value: object) -> str:
+    """An option's value as the recorded command gives it: files as absolute paths, so that it runs from any
+    folder; lists comma-separated."""
+    if isinstance(value, Path) or isinstance(value, str) and value.endswith(".pt"):  # .pt: a --model file
+        return str(Path(value).resolve())
+    return ",".join(map(str, value)) if isinstance(value, list) else str(value)
+
+
 def run_metadata(args: argparse.Namespace, job: Job) -> dict[str, str]:
     """The text a PNG result carries: each option used, and the command that makes the same picture again."""
     skip = {"inputs", "styles", "output", "force", "resume", "checkpoint_every"}
-    options = {key: ",".join(map(str, value)) if isinstance(value, list) else str(value)
-               for key, value in vars(args).items() if key not in skip and value is not None}
-    words = ["python", "-m", "d2lstyle", str(job.content), *[w for s in job.styles for w in ("--style", str(s))]]
+    used = MODEL_OPTIONS if args.model is not None else [key for key in vars(args) if key not in skip]
+    options = {key: shown(value) for key in used if (value := getattr(args, key)) is not None}
+    styles = [] if args.model is not None else job.styles
+    words = ["python", "-m", "d2lstyle", shown(job.content), *[w for s in styles for w in ("--style", shown(s))]]
     words += [word for key, value in options.items() for word in (f"--{key.replace('_', '-')}", value)]
     return {"Software": "d2lstyle", "d2lstyle command": shlex.join(words),
             **{f"d2lstyle {key}": value for key, value in options.items()}}
@@ -192,12 +207,17 @@ def load_said(path: Path, size: int | None) -> torch.Tensor | Exception:
     return img
 
 
+def images_of(job: Job, args: argparse.Namespace) -> tuple[Path, ...]:
+    """The image files a job reads: the content and the styles (with --model, the content only)."""
+    return (job.content,) if args.model is not None else (job.content, *job.styles)
+
+
 def load_inputs(jobs: list[Job], args: argparse.Namespace) -> dict[Path, torch.Tensor | Exception]:
     """Each input image loaded once (styles large enough for --style-scale), a bad one mapped to its error."""
     contents = {job.content for job in jobs}
     style_size = max(args.size, round(args.size * (args.style_scale or 1)))
     return {path: load_said(path, args.size if path in contents else style_size)
-            for path in dict.fromkeys(p for job in jobs for p in (job.content, *job.styles))}
+            for path in dict.fromkeys(p for job in jobs for p in images_of(job, args))}
 
 
 def checked(option: str, check, *values) -> None:
@@ -243,7 +263,7 @@ def preflight(jobs: list[Job], args: argparse.Namespace, failures: list[Outcome]
     images = load_inputs(jobs, args)
     mask = load_said(args.mask, None) if args.mask is not None and jobs else None  # once, whatever the batch
     for job in list(jobs):
-        needed = [images[p] for p in (job.content, *job.styles)] + [mask]
+        needed = [images[p] for p in images_of(job, args)] + [mask]
         reason = next((str(x) for x in needed if isinstance(x, Exception)), "")
         if not reason:
             try:
@@ -282,6 +302,18 @@ def paint(job: Job, args: argparse.Namespace, net, images: dict, label: str) -> 
             style_layers=args.style_layers, content_weight=args.content_weight, style_weight=args.style_weight,
             tv_weight=args.tv_weight, **job.controls)
     return result, count
+
+
+def paint_with_model(job: Job, args: argparse.Namespace, net, images: dict) -> tuple[Synthesis, dict]:
+    """One job with a trained network (notebook 8): one pass; --preserve-color luminance keeps the content's
+    colours. Returns what `paint` returns, so that `finish` saves it the same way."""
+    content = images[job.content]
+    device = next(net.parameters()).device
+    with torch.no_grad():
+        img = net(content.to(device)).cpu()
+    if args.preserve_color == "luminance":
+        img = with_chroma(img, content).clamp(0, 1)
+    return Synthesis(img, math.nan, 1, "steps"), {"all": 1, "full": 1}
 
 
 def finish(job: Job, args: argparse.Namespace, result: Synthesis, count: dict) -> Outcome:
@@ -329,11 +361,16 @@ def run_batch(args: argparse.Namespace) -> int:
     images = preflight(jobs, args, failures)
     outcomes = list(failures)
     if jobs:
-        net = vgg19(args.weights, device=args.device, precision=args.precision)  # once, for every picture
+        if args.model is not None:  # once, for every picture
+            net = load_model(args.model, device=args.device or default_device())
+        else:
+            net = vgg19(args.weights, device=args.device, precision=args.precision)
         for i, job in enumerate(jobs):
             label = "stylizing" if total == 1 else f"{i + 1}/{len(jobs)} {job.output.name}"
             try:
-                outcome = finish(job, args, *paint(job, args, net, images, label))
+                painted = paint_with_model(job, args, net, images) if args.model is not None else \
+                    paint(job, args, net, images, label)
+                outcome = finish(job, args, *painted)
             except KeyboardInterrupt:  # outside the optimisation: nothing of this picture was saved
                 say("interrupted", f"nothing was saved for {job}")
                 outcome = Outcome(job, "interrupted", "nothing saved")

@@ -3,12 +3,20 @@ line before it reads any image, so that a bad value is one error that names the 
 
 from __future__ import annotations
 
+import argparse
 import math
 from collections.abc import Iterable
 
 import torch
 
 from d2lstyle.features import LAYERS
+
+
+class Parser(argparse.ArgumentParser):
+    """The commands' argument parser: an error is one line, without the usage text, like every other error."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message}\n")
 
 
 class OptionError(ValueError):

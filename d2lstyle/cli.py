@@ -12,9 +12,10 @@ import signal
 import threading
 from pathlib import Path
 
-from d2lstyle.batch import run_batch, say
-from d2lstyle.checks import OptionError, check_device, check_layers, check_options
+from d2lstyle.batch import MODEL_OPTIONS, run_batch, say
+from d2lstyle.checks import OptionError, Parser, check_device, check_layers, check_options
 from d2lstyle.controls import PRESERVE_COLOR, STATISTICS, ControlledObjective, check_layer_weights, controlled_transfer
+from d2lstyle.fast import load_model, model_names
 from d2lstyle.features import MIN_SIDE, PRECISIONS, vgg19
 from d2lstyle.synthesis import INITS, StyleObjective, transfer
 
@@ -45,19 +46,46 @@ def name_list(text: str) -> list[str]:
     return [name.strip() for name in text.split(",") if name.strip()]
 
 
-class Parser(argparse.ArgumentParser):
-    def error(self, message: str):
-        """One line, without the usage text, like every other error of this command."""
-        self.exit(2, f"{self.prog}: error: {message}\n")
-
-
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = Parser(prog="d2lstyle", description="Paint CONTENT in the style of STYLE (Gatys et al. 2016). With no "
                "arguments: the cat in the style of Starry Night. `d2lstyle CONTENT STYLE` also works.")
-    for add_options in (add_image_options, add_objective_options, add_optimisation_options, add_file_options,
-                        add_control_options):
+    for add_options in (add_image_options, add_model_options, add_objective_options, add_optimisation_options,
+                        add_file_options, add_control_options):
         add_options(p, DEFAULTS)
-    return p.parse_args(argv)
+    args = p.parse_args(argv)
+    if args.model is not None:  # a trained network has no style image, steps or weights to choose
+        given = [name for name in vars(args) if name not in MODEL_OPTIONS + ("inputs", "output", "force")
+                 and getattr(args, name) != p.get_default(name)]
+        if given:
+            options = ", ".join("--style" if n == "styles" else f"--{n.replace('_', '-')}" for n in given)
+            p.error(f"--model paints with a trained network, and {options} belong to the optimisation: "
+                    "drop them, or drop --model")
+        if args.preserve_color not in (None, "luminance"):
+            p.error(f"--preserve-color {args.preserve_color} needs the style image: with --model, use luminance")
+    return args
+
+
+class ListModels(argparse.Action):
+    """--list-models: print the trained networks' names, with the style and the training of each, then exit."""
+
+    def __init__(self, option_strings, dest, **kwargs):
+        super().__init__(option_strings, dest=argparse.SUPPRESS, default=argparse.SUPPRESS, nargs=0, **kwargs)
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        for name in model_names():
+            record = load_model(name).record
+            print(f"{name:14} {record.get('steps', '?')} steps on {record.get('photos', '?')} photos "
+                  f"({record.get('command', 'no record')})")
+        parser.exit()
+
+
+def add_model_options(p: argparse.ArgumentParser, d: dict) -> None:
+    g = p.add_argument_group("trained networks", "paint in one pass with a network trained for one style "
+                             "(notebook 8): with --model, only --size, -o, --force, --preserve-color luminance, "
+                             "--max-size and --device apply")
+    g.add_argument("--model", metavar="NAME", help="a network the package ships (see --list-models) or the path "
+                   "of one made by `python -m d2lstyle.fast train`")
+    g.add_argument("--list-models", action=ListModels, help="list the trained networks and exit")
 
 
 def add_image_options(p: argparse.ArgumentParser, d: dict) -> None:

@@ -1,8 +1,10 @@
 import inspect
+import shlex
 import subprocess
 import sys
 
 import pytest
+import torch
 from PIL import Image
 
 from d2lstyle import (
@@ -46,6 +48,20 @@ def test_default_output_name_goes_to_the_current_folder(images, tmp_path, monkey
     assert main([str(content), str(style), "--size", "32", "--steps", "1"]) == 0
     assert (tmp_path / "content_style.png").exists()
     assert capsys.readouterr().out.strip() == f"saved {tmp_path / 'content_style.png'}"
+
+
+def test_the_recorded_command_runs_again_from_any_folder(images, tmp_path, monkeypatch):
+    """Relative paths on the command line; the PNG's command has absolute ones (issue 25: it held relative ones)."""
+    monkeypatch.chdir(tmp_path)
+    assert main(["content.png", "--style", "style.jpg", "--size", "32", "--steps", "2", "-o", "out.png"]) == 0
+    with Image.open(tmp_path / "out.png") as im:
+        words = shlex.split(im.text["d2lstyle command"])
+    assert words[3:6] == [str(tmp_path / "content.png"), "--style", str(tmp_path / "style.jpg")]
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    assert main(words[3:] + ["-o", "again.png"]) == 0
+    assert torch.equal(load_image(tmp_path / "out.png"), load_image(elsewhere / "again.png"))
 
 
 def bad_input_cases(tmp_path, content, style):

@@ -51,5 +51,7 @@ def test_the_wheel_works_away_from_the_checkout(tmp_path):
     assert all(path.startswith(str(target)) for path in found) and Path(found[1]).is_file(), found
     out = run([target / "bin" / "d2lstyle", "--size", "64", "--steps", "2"], cwd=empty, env=env)
     assert out == f"saved {empty / 'chelsea_starry_night.png'}\n"
+    out = run([target / "bin" / "d2lstyle", "--model", "starry_night", "-o", "painted.png"], cwd=empty, env=env)
+    assert out == f"saved {empty / 'painted.png'}\n"  # the trained network comes with the wheel
     assert "classroom" in run([sys.executable, "-m", "d2lstyle.classroom", "--help"], cwd=empty, env=env)
     assert (Path(found[2]) / "offline_reveal" / "index.html.j2").is_file()

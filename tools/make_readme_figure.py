@@ -1,6 +1,8 @@
-"""Make docs/result.jpg, the README's picture: content, style and the command line's default result, side by side.
+"""Make the README's pictures: docs/result.jpg (content, style and the command line's default result, side by
+side) and, given a second result, docs/two_ways.jpg (the photo, the optimisation's picture, the network's).
 
-    python tools/make_readme_figure.py RESULT.png     # RESULT.png: what `python -m d2lstyle` wrote
+    python tools/make_readme_figure.py RESULT.png                # RESULT.png: what `python -m d2lstyle` wrote
+    python tools/make_readme_figure.py RESULT.png NET.png   # NET.png: `python -m d2lstyle --model starry_night`
 """
 
 import sys
@@ -9,10 +11,19 @@ from pathlib import Path
 from d2lstyle import load_image, show_images
 from d2lstyle.batch import DEFAULT_CONTENT, DEFAULT_STYLE
 
+DOCS = Path(__file__).resolve().parent.parent / "docs"
+
+
+def save(fig, name: str) -> None:
+    fig.savefig(DOCS / name, dpi=90, pil_kwargs={"quality": 85})
+    print(f"wrote {DOCS / name}")
+
+
 result = load_image(sys.argv[1])
 height = result.shape[-2]
-images = [load_image(DEFAULT_CONTENT, height), load_image(DEFAULT_STYLE, height), result]
-fig = show_images(images, ["content", "style", "python -m d2lstyle"], height=3.2)
-out = Path(__file__).resolve().parent.parent / "docs" / "result.jpg"
-fig.savefig(out, dpi=90, pil_kwargs={"quality": 85})
-print(f"wrote {out}")
+content = load_image(DEFAULT_CONTENT, height)
+save(show_images([content, load_image(DEFAULT_STYLE, height), result], ["content", "style", "python -m d2lstyle"],
+                 height=3.2), "result.jpg")
+if len(sys.argv) > 2:
+    titles = ["photo", "optimisation (transfer)", "trained network (--model)"]
+    save(show_images([content, result, load_image(sys.argv[2])], titles, height=3.2), "two_ways.jpg")

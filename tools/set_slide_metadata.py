@@ -80,6 +80,15 @@ SLIDES = {
         "c39": "slide", "c40": "fragment", "c41": "subslide", "c42": "skip", "c43": "subslide", "c44": "slide",
         "c45": "fragment", "c46": "subslide", "c47": "fragment", "c48": "slide", "c49": "skip", "c50": "skip",
     },
+    "08_fast_style_transfer": {
+        "c00": "slide", "c01": "skip", "c02": "slide", "c03": "slide", "c04": "skip", "c05": "subslide",
+        "c06": "subslide", "c07": "fragment", "c08": "slide", "c09": "subslide", "c10": "fragment", "c11": "slide",
+        "c12": "subslide", "c13": "fragment", "c14": "slide", "c15": "fragment", "c16": "fragment", "c17": "skip",
+        "c18": "subslide", "c19": "fragment", "c20": "slide", "c21": "skip", "c22": "fragment", "c23": "subslide",
+        "c24": "fragment", "c25": "subslide", "c26": "fragment", "c27": "subslide", "c28": "slide",
+        "c29": "fragment", "c30": "slide", "c31": "subslide", "c32": "subslide", "c33": "slide", "c34": "subslide",
+        "c35": "slide", "c36": "slide", "c37": "slide", "c38": "skip", "c39": "skip", "c40": "skip", "c41": "slide",
+    },
 }
 
 # Figures too tall to share a slide with the code that draws them: the deck shows only the output.
@@ -89,7 +98,8 @@ FIGURE_ONLY = {"01_images_and_features": ["c21", "i6-real-table"], "03_gram_matr
                              "gp-measure", "gp-bench", "c15", "lv-code", "fl-code", "fl-avx2", "wg-code", "i8-code",
                              "c17",
                              "c17b"],
-               "07_controls": ["c09", "c12", "c29", "c31"]}
+               "07_controls": ["c09", "c12", "c29", "c31"],
+               "08_fast_style_transfer": ["c09", "c12", "c27", "c31"]}
 
 # Exercises with a reference solution: (solution cell, check cell, hint shown by the student version's stub).
 EXERCISES = {
@@ -105,6 +115,8 @@ EXERCISES = {
     "06_faster": [("c19", "c20", "a coarse step at scale s costs s**2 of a full-size one")],
     "07_controls": [("c49", "c50", "rgb_to_yiq gives Y, I, Q in channels 0, 1, 2: compare channels 1: of the "
                      "result and the content")],
+    "08_fast_style_transfer": [("c38", "c39", "walk through the trace with enumerate: the index of an entry is "
+                                "the number of steps taken before it")],
 }
 
 

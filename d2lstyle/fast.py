@@ -1,0 +1,248 @@
+"""Fast style transfer (hand-written): trained networks by name, `stylize`, and the `train` command.
+
+The network and its loss are taught in notebook 8 (d2lstyle/feedforward.py). This module holds what a lesson should
+not carry: the networks the package ships (d2lstyle/models/NAME.pt, each with the record of how it was trained), and
+a training run that survives an end: checkpoints, --resume, Ctrl-C.
+
+    python -m d2lstyle.fast train --style data/starry_night.jpg --photos DIR --out starry_night
+    python -m d2lstyle.fast train ... --resume      # continue from starry_night.checkpoint.pt
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import importlib.resources
+import io
+import math
+import os
+import platform
+import shlex
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+from d2lstyle.checks import Parser
+from d2lstyle.feedforward import PerceptualLoss, TransformNet, random_patches, train_step
+from d2lstyle.files import write_whole
+from d2lstyle.images import load_image
+
+PHOTO_SUFFIXES = (".jpg", ".jpeg", ".png")
+
+
+def model_names() -> list[str]:
+    """The names of the trained networks the package ships, e.g. ["mosaic", "starry_night"]."""
+    folder = importlib.resources.files("d2lstyle.models")
+    return sorted(p.name[:-3] for p in folder.iterdir() if p.name.endswith(".pt"))
+
+
+def model_path(model: str | os.PathLike) -> Path:
+    """The file of a trained network: a name from `model_names()`, or the path of a file `train` wrote."""
+    if str(model) in model_names():
+        return Path(str(importlib.resources.files("d2lstyle.models") / f"{model}.pt"))
+    path = Path(model)
+    if not path.is_file():
+        raise ValueError(f"model {str(model)!r}: no such trained network: give one of {', '.join(model_names())} "
+                         "or the path of a .pt file written by `python -m d2lstyle.fast train`")
+    return path
+
+
+def load_model(model: str | os.PathLike = "starry_night", device: str | torch.device = "cpu") -> TransformNet:
+    """A trained TransformNet (float32, in eval mode) by name or path; its training record is `net.record`."""
+    path = model_path(model)
+    try:  # weights_only: a file is decoded as tensors and plain data, never as code
+        saved = torch.load(path, map_location="cpu", weights_only=True)
+        net = TransformNet(**saved["config"])
+        net.load_state_dict({k: v.float() for k, v in saved["state"].items()})
+    except Exception as err:
+        raise ValueError(f"model {str(model)!r}: {path} is not a network written by `python -m d2lstyle.fast "
+                         f"train` ({type(err).__name__}: {err})") from None
+    net.record = saved.get("record", {})
+    return net.to(device).eval().requires_grad_(False)
+
+
+def stylize(content: torch.Tensor, model: str | os.PathLike | TransformNet = "starry_night") -> torch.Tensor:
+    """Paint `content` (1, 3, H, W) in [0, 1] in one pass of a trained network (a name, a path or a TransformNet);
+    returns (1, 3, H, W) in [0, 1] on content's device."""
+    if not isinstance(content, torch.Tensor) or content.ndim != 4 or content.shape[1] != 3:
+        raise ValueError(f"content: expected an image tensor (1, 3, H, W), got {getattr(content, 'shape', content)}")
+    net = model if isinstance(model, TransformNet) else load_model(model)
+    device = next(net.parameters()).device
+    with torch.no_grad():
+        return net(content.float().to(device)).to(content.device)
+
+
+def save_model(path: Path, net: TransformNet, record: dict) -> Path:
+    """Write the network, its weights stored as float16 (half the size; the pictures do not change visibly),
+    with its configuration and training record, whole (a temporary file, then a rename)."""
+    state = {k: v.half() if v.is_floating_point() else v for k, v in net.state_dict().items()}
+    buffer = io.BytesIO()
+    torch.save({"config": net.config, "state": state, "record": record}, buffer)
+    return write_whole(path, lambda f: f.write(buffer.getvalue()))
+
+
+def photo_files(folder: Path) -> list[Path]:
+    """The photos (.jpg, .jpeg, .png) directly in `folder`, sorted by name."""
+    if not folder.is_dir():
+        raise ValueError(f"--photos {folder}: not a folder: give the folder of training photos "
+                         "(e.g. made by `python tools/collect_photos.py DIR`)")
+    files = sorted(p for p in folder.iterdir() if p.suffix.lower() in PHOTO_SUFFIXES)
+    if not files:
+        raise ValueError(f"--photos {folder}: no .jpg or .png photos in it")
+    return files
+
+
+def fingerprint(files: list[Path]) -> str:
+    """sha256 over the names and contents of the training photos: the same photos give the same value."""
+    digest = hashlib.sha256()
+    for path in files:
+        digest.update(path.name.encode() + b"\0" + hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+# what makes one training run: a checkpoint resumes only with the same values
+SETTINGS = ("style", "photos_sha256", "size", "patch", "batch", "lr", "width", "blocks", "seed", "precision")
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    p = Parser(prog="python -m d2lstyle.fast", description=__doc__.split("\n")[0])
+    sub = p.add_subparsers(dest="command", required=True)
+    t = sub.add_parser("train", help="train a network for one style on a folder of photos")
+    t.add_argument("--style", type=Path, required=True, help="the style image")
+    t.add_argument("--photos", type=Path, required=True, help="folder of training photos (.jpg, .png)")
+    t.add_argument("--out", type=Path, required=True, help="the network's file, NAME or NAME.pt")
+    t.add_argument("--steps", type=int, default=6000, help="steps of Adam (%(default)s)")
+    t.add_argument("--size", type=int, default=256, help="shorter side of the photos and the style (%(default)s)")
+    t.add_argument("--patch", type=int, default=128, help="side of the square training patches (%(default)s)")
+    t.add_argument("--batch", type=int, default=4, help="patches a step (%(default)s)")
+    t.add_argument("--lr", type=float, default=1e-3, help="Adam's learning rate (%(default)s)")
+    t.add_argument("--width", type=int, default=16, help="channels of the network's first layer (%(default)s)")
+    t.add_argument("--blocks", type=int, default=5, help="residual blocks (%(default)s)")
+    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--precision", choices=("auto", "float32", "bfloat16"), default="auto",
+                   help="of VGG19's passes (%(default)s)")
+    t.add_argument("--checkpoint-minutes", type=float, default=5.0, help="minutes between checkpoints (%(default)s)")
+    t.add_argument("--resume", action="store_true", help="continue from OUT.checkpoint.pt")
+    args = p.parse_args(argv)
+    args.out = args.out if args.out.suffix == ".pt" else args.out.with_name(args.out.name + ".pt")
+    for name in ("steps", "size", "patch", "batch", "width", "blocks"):
+        if getattr(args, name) < 1:
+            p.error(f"--{name} {getattr(args, name)}: give a whole number of 1 or more")
+    if not (math.isfinite(args.lr) and args.lr > 0) or not args.checkpoint_minutes > 0:
+        p.error("--lr and --checkpoint-minutes take a number above 0")
+    if args.patch > args.size:
+        p.error(f"--patch {args.patch} is larger than --size {args.size}: patches are cut from the photos")
+    return args
+
+
+def say(kind: str, message: object) -> None:
+    print(f"d2lstyle.fast: {kind}: {message}", file=sys.stderr)
+
+
+def machine() -> str:
+    """The processor's name and the number of threads torch uses, for the training record."""
+    name = platform.processor() or platform.machine()
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.is_file():
+        models = [line.split(":", 1)[1].strip() for line in cpuinfo.read_text().splitlines()
+                  if line.startswith("model name")]
+        name = models[0] if models else name
+    return f"{name}, {torch.get_num_threads()} threads, torch {torch.__version__}"
+
+
+class Run:
+    """One training run: the network, Adam, the patches' random generator, and the steps done so far."""
+
+    def __init__(self, args: argparse.Namespace, settings: dict):
+        torch.manual_seed(args.seed)
+        self.net = TransformNet(args.width, args.blocks)
+        self.opt = torch.optim.Adam(self.net.parameters(), lr=args.lr)
+        self.generator = torch.Generator().manual_seed(args.seed)
+        self.settings, self.step, self.seconds, self.history = settings, 0, 0.0, []
+
+    def save(self, path: Path) -> None:
+        state = {"settings": self.settings, "step": self.step, "seconds": self.seconds, "history": self.history,
+                 "net": self.net.state_dict(), "opt": self.opt.state_dict(), "generator": self.generator.get_state()}
+        buffer = io.BytesIO()
+        torch.save(state, buffer)
+        write_whole(path, lambda f: f.write(buffer.getvalue()))
+
+    def resume(self, path: Path) -> None:
+        if not path.is_file():
+            raise ValueError(f"--resume: there is no checkpoint {path}: run without --resume to start afresh")
+        saved = torch.load(path, map_location="cpu", weights_only=True)
+        changed = [k for k in SETTINGS if saved["settings"].get(k) != self.settings.get(k)]
+        if changed:
+            raise ValueError(f"--resume: {path} was made with other {', '.join(changed)}: use the same options, "
+                             "or delete the checkpoint to start afresh")
+        self.net.load_state_dict(saved["net"])
+        self.opt.load_state_dict(saved["opt"])
+        self.generator.set_state(saved["generator"])
+        self.step, self.seconds, self.history = saved["step"], saved["seconds"], saved["history"]
+
+
+def train(args: argparse.Namespace) -> int:
+    """The `train` command: returns the exit status (0 done, 130 after Ctrl-C, the last checkpoint kept)."""
+    from tqdm import tqdm
+
+    from d2lstyle.features import vgg19
+
+    files = photo_files(args.photos)
+    photos = [load_image(p, args.size) for p in files]
+    style = load_image(args.style, args.size)
+    settings = {"style": hashlib.sha256(args.style.read_bytes()).hexdigest(), "photos_sha256": fingerprint(files),
+                **{k: getattr(args, k) for k in SETTINGS[2:]}}
+    run, checkpoint = Run(args, settings), args.out.with_suffix(".checkpoint.pt")
+    if args.resume:
+        run.resume(checkpoint)
+    loss = PerceptualLoss(style, vgg19(precision=args.precision))
+    last_save, start = time.monotonic(), time.monotonic() - run.seconds
+    try:
+        with tqdm(total=args.steps, initial=run.step, unit="step", file=sys.stderr) as bar:
+            while run.step < args.steps:
+                losses = train_step(run.net, run.opt, loss, random_patches(photos, args.batch, args.patch,
+                                                                           run.generator))
+                run.step, run.seconds = run.step + 1, time.monotonic() - start
+                run.history.append(round(losses["total"], 5))
+                bar.update()
+                bar.set_postfix(loss=f"{sum(run.history[-50:]) / len(run.history[-50:]):.3f}")
+                if time.monotonic() - last_save > 60 * args.checkpoint_minutes:
+                    run.save(checkpoint)
+                    last_save = time.monotonic()
+    except KeyboardInterrupt:
+        kept = f"the checkpoint {checkpoint} is kept: add --resume to continue" if checkpoint.is_file() else \
+            "no checkpoint was written yet"
+        say("interrupted", f"at step {run.step}; {kept}")
+        return 130
+    last = run.history[-100:]
+    record = {"command": shlex.join(["python", "-m", "d2lstyle.fast", *map(str, args.argv)]), "cwd": os.getcwd(),
+              "photos": len(files), **settings, "steps": run.step, "seconds": round(run.seconds),
+              "final_loss": round(sum(last) / len(last), 4), "machine": machine(),
+              "date": time.strftime("%Y-%m-%d")}
+    save_model(args.out, run.net, record)
+    checkpoint.unlink(missing_ok=True)
+    say("saved", f"{args.out} ({run.step} steps in {run.seconds / 60:.0f} min, final loss {record['final_loss']})")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    import signal
+
+    args = parse_args(argv)
+    args.argv = sys.argv[1:] if argv is None else argv
+
+    def terminate(signum, frame):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, terminate)
+    try:
+        return train(args)
+    except (OSError, ValueError) as err:
+        say("error", err)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

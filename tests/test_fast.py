@@ -1,0 +1,199 @@
+"""Fast style transfer (notebook 8, d2lstyle/fast.py): training, the shipped networks, `stylize` and `--model`."""
+
+import nbformat
+import pytest
+import torch
+from PIL import Image
+
+from d2lstyle import PerceptualLoss, TransformNet, cli, fast, random_patches, train_step
+from d2lstyle.controls import rgb_to_yiq
+from d2lstyle.images import load_image, save_image
+from tests.conftest import exit_status, smooth_image
+from tools.export import ROOT
+
+
+@pytest.fixture
+def photo_folder(tmp_path):
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    for seed in range(3):
+        save_image(smooth_image(56, 64, seed), folder / f"photo{seed}.png")
+    return folder
+
+
+def test_a_tiny_network_learns_a_style_its_loss_falls(random_net):
+    torch.manual_seed(0)
+    photos, style = [smooth_image(48, 56, s) for s in range(3)], smooth_image(40, 40, 9)
+    net, generator = TransformNet(width=4, blocks=1), torch.Generator().manual_seed(0)
+    opt = torch.optim.Adam(net.parameters(), lr=3e-3)
+    loss = PerceptualLoss(style, random_net)
+    fixed = random_patches(photos, 4, 32, torch.Generator().manual_seed(1))  # the same batch before and after
+    with torch.no_grad():
+        before = sum(loss.parts(fixed, net(fixed)).values()).item()
+    for _ in range(30):
+        train_step(net, opt, loss, random_patches(photos, 4, 32, generator))
+    with torch.no_grad():
+        after = sum(loss.parts(fixed, net(fixed)).values()).item()
+    assert after < 0.5 * before
+
+
+def test_patches_come_from_the_seed():
+    photos = [smooth_image(40, 60, 0), smooth_image(50, 44, 1)]
+    a, b = (random_patches(photos, 5, 24, torch.Generator().manual_seed(3)) for _ in range(2))
+    assert a.shape == (5, 3, 24, 24) and torch.equal(a, b)
+    assert not torch.equal(a, random_patches(photos, 5, 24, torch.Generator().manual_seed(4)))
+
+
+def train(folder, out, *extra):
+    return fast.main(["train", "--style", str(folder / "photo0.png"), "--photos", str(folder), "--out", str(out),
+                      "--size", "48", "--patch", "32", "--batch", "2", "--width", "4", "--blocks", "1",
+                      "--precision", "float32", *extra])
+
+
+def test_an_interrupted_run_resumed_gives_the_network_of_an_uninterrupted_one(photo_folder, tmp_path, monkeypatch,
+                                                                           random_net, capsys):
+    monkeypatch.setattr("d2lstyle.features.vgg19", lambda **options: random_net)
+    assert train(photo_folder, tmp_path / "whole", "--steps", "6") == 0
+    calls, real_step = [], fast.train_step
+
+    def ctrl_c_at_step_4(*args):
+        calls.append(1)
+        if len(calls) == 4:
+            raise KeyboardInterrupt
+        return real_step(*args)
+
+    monkeypatch.setattr(fast, "train_step", ctrl_c_at_step_4)
+    assert train(photo_folder, tmp_path / "cut", "--steps", "6", "--checkpoint-minutes", "1e-9") == 130
+    checkpoint = tmp_path / "cut.checkpoint.pt"
+    assert torch.load(checkpoint, weights_only=True)["step"] == 3
+    assert "at step 3; the checkpoint" in capsys.readouterr().err
+    monkeypatch.setattr(fast, "train_step", real_step)
+    assert train(photo_folder, tmp_path / "cut", "--steps", "6", "--resume") == 0
+    assert not checkpoint.exists()
+    whole, resumed = fast.load_model(tmp_path / "whole.pt"), fast.load_model(tmp_path / "cut.pt")
+    pairs = zip(whole.state_dict().values(), resumed.state_dict().values(), strict=True)
+    assert all(torch.equal(a, b) for a, b in pairs)
+    assert whole.record["steps"] == resumed.record["steps"] == 6
+    assert whole.record["photos_sha256"] == fast.fingerprint(fast.photo_files(photo_folder))
+
+
+def test_resume_refuses_a_checkpoint_of_other_settings(photo_folder, tmp_path, monkeypatch, random_net, capsys):
+    monkeypatch.setattr("d2lstyle.features.vgg19", lambda **options: random_net)
+    monkeypatch.setattr(fast, "train_step", lambda *args: (_ for _ in ()).throw(KeyboardInterrupt))
+    fast.Run(fast.parse_args(["train", "--style", "s", "--photos", "p", "--out", "o"]), {"size": 1}).save(
+        tmp_path / "net.checkpoint.pt")
+    assert train(photo_folder, tmp_path / "net", "--steps", "2", "--resume") == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "was made with other" in err[0] and "delete the checkpoint" in err[0]
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--photos", "nowhere"], "--photos nowhere: not a folder"),
+    (["--patch", "64"], "--patch 64 is larger than --size 48"),
+    (["--steps", "0"], "--steps 0: give a whole number of 1 or more"),
+    (["--resume"], "--resume: there is no checkpoint"),
+])
+def test_the_training_command_says_what_is_wrong_in_one_line(photo_folder, tmp_path, argv, message, capsys):
+    argv = [word.replace("nowhere", str(tmp_path / "nowhere")) for word in argv]
+    assert exit_status(lambda a: train(photo_folder, tmp_path / "net", *a), argv) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and message.replace("nowhere", str(tmp_path / "nowhere")) in err[0]
+
+
+def test_the_shipped_networks_are_small_and_say_how_they_were_trained():
+    assert "starry_night" in fast.model_names()
+    for name in fast.model_names():
+        path = fast.model_path(name)
+        assert path.stat().st_size <= 8_000_000
+        record = fast.load_model(name).record
+        assert record["command"].startswith("python -m d2lstyle.fast train --style ")
+        assert len(record["photos_sha256"]) == 64 and record["steps"] >= 1000
+        assert record["seconds"] <= 90 * 60 and record["final_loss"] > 0
+
+
+def test_stylize_paints_any_size_in_range_and_refuses_a_wrong_shape():
+    content = smooth_image(37, 50, 0)
+    out = fast.stylize(content, "starry_night")
+    assert out.shape == content.shape and 0 <= out.min() and out.max() <= 1
+    assert (out - content).abs().mean() > 0.05  # it painted something
+    with pytest.raises(ValueError, match="content: expected an image tensor"):
+        fast.stylize(content[0])
+
+
+def test_load_model_names_what_is_wrong(tmp_path):
+    with pytest.raises(ValueError, match="model 'nope': no such trained network: give one of .*starry_night"):
+        fast.load_model("nope")
+    broken = tmp_path / "broken.pt"
+    broken.write_bytes(b"not a network")
+    with pytest.raises(ValueError, match="is not a network written by"):
+        fast.load_model(broken)
+
+
+def test_the_command_line_paints_with_a_trained_network(tmp_path, capsys):
+    content = tmp_path / "cat.png"
+    save_image(smooth_image(64, 80, 0), content)
+    assert cli.main([str(content), "--model", "starry_night", "--size", "64", "-o", str(tmp_path)]) == 0
+    out = tmp_path / "cat_starry_night.png"
+    assert capsys.readouterr().out == f"saved {out}\n"
+    with Image.open(out) as im:
+        assert im.size == (80, 64)
+        assert im.text["d2lstyle model"] == "starry_night"
+        assert im.text["d2lstyle command"] == f"python -m d2lstyle {content} --model starry_night --size 64 " \
+                                              "--max-size 2048"
+    assert torch.allclose(load_image(out), fast.stylize(load_image(content)), atol=1 / 255)
+
+
+def test_preserve_color_luminance_keeps_the_content_colours_with_a_network(tmp_path):
+    content = tmp_path / "cat.png"
+    save_image(smooth_image(64, 80, 0), content)
+    out = tmp_path / "out.png"
+    assert cli.main([str(content), "--model", "starry_night", "--preserve-color", "luminance", "--size", "64",
+                     "-o", str(out)]) == 0
+    chroma = [rgb_to_yiq(load_image(p))[:, 1:] for p in (out, content)]
+    assert (chroma[0] - chroma[1]).abs().mean() < 0.01
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--steps", "5"], "--model paints with a trained network, and --steps belong to the optimisation"),
+    (["--style", "x.png", "--style-weight", "3"], "and --style, --style-weight belong to the optimisation"),
+    (["--preserve-color", "histogram"], "--preserve-color histogram needs the style image"),
+    (["--model", "nope"], "model 'nope': no such trained network"),
+])
+def test_model_with_options_of_the_optimisation_is_one_error_line(argv, message, capsys):
+    assert exit_status(cli.main, ["--model", "starry_night", *argv]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and message in err[0]
+
+
+def test_list_models_lists_the_shipped_networks(capsys):
+    assert exit_status(cli.main, ["--list-models"]) == 0
+    names = [line.split()[0] for line in capsys.readouterr().out.splitlines()]
+    assert names == fast.model_names()
+
+
+def check_of_exercise_4():
+    cells = {c.id: c.source for c in nbformat.read(ROOT / "notebooks" / "08_fast_style_transfer.ipynb", 4).cells}
+    return cells["c38"], cells["c39"]
+
+
+def off_by_one(trace, target):  # counts the start image as a step
+    return next((k + 1 for k, v in enumerate(trace) if v <= target), None)
+
+
+def last_below(trace, target):  # the last time, not the first
+    return max((k for k, v in enumerate(trace) if v <= target), default=None)
+
+
+def strictly_below(trace, target):  # < where the exercise says "at most"
+    return next((k for k, v in enumerate(trace) if v < target), None)
+
+
+@pytest.mark.parametrize("wrong", [off_by_one, last_below, strictly_below, lambda trace, target: len(trace),
+                                   lambda trace, target: 2])
+def test_the_exercise_check_rejects_wrong_answers_and_passes_the_solution(wrong):
+    solution, check = check_of_exercise_4()
+    namespace = {}
+    exec(solution, namespace)
+    exec(check, namespace)  # the reference solution passes
+    with pytest.raises(AssertionError):
+        exec(check, {"steps_to_reach": wrong})
