@@ -33,7 +33,7 @@ PHOTO_SUFFIXES = (".jpg", ".jpeg", ".png")
 
 
 def model_names() -> list[str]:
-    """The names of the trained networks the package ships, e.g. ["mosaic", "starry_night"]."""
+    """The names of the trained networks the package ships, e.g. ["starry_night"]."""
     folder = importlib.resources.files("d2lstyle.models")
     return sorted(p.name[:-3] for p in folder.iterdir() if p.name.endswith(".pt"))
 
@@ -125,6 +125,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                    help="of VGG19's passes (%(default)s)")
     t.add_argument("--checkpoint-minutes", type=float, default=5.0, help="minutes between checkpoints (%(default)s)")
     t.add_argument("--resume", action="store_true", help="continue from OUT.checkpoint.pt")
+    t.add_argument("--force", action="store_true", help="replace OUT if it exists")
     args = p.parse_args(argv)
     args.out = args.out if args.out.suffix == ".pt" else args.out.with_name(args.out.name + ".pt")
     for name in ("steps", "size", "patch", "batch", "width", "blocks"):
@@ -195,8 +196,13 @@ def train(args: argparse.Namespace) -> int:
     settings = {"style": hashlib.sha256(args.style.read_bytes()).hexdigest(), "photos_sha256": fingerprint(files),
                 **{k: getattr(args, k) for k in SETTINGS[2:]}}
     run, checkpoint = Run(args, settings), args.out.with_suffix(".checkpoint.pt")
+    if args.out.exists() and not args.force:  # before an hour of work, not after
+        raise ValueError(f"--out {args.out}: already exists: choose another name, or add --force to replace it")
     if args.resume:
         run.resume(checkpoint)
+    elif checkpoint.exists():
+        raise ValueError(f"{checkpoint}: a run stopped here: add --resume to continue it, or delete it to start "
+                         "afresh")
     loss = PerceptualLoss(style, vgg19(precision=args.precision))
     last_save, start = time.monotonic(), time.monotonic() - run.seconds
     try:

@@ -92,12 +92,17 @@ def test_resume_refuses_a_checkpoint_of_other_settings(photo_folder, tmp_path, m
     (["--patch", "64"], "--patch 64 is larger than --size 48"),
     (["--steps", "0"], "--steps 0: give a whole number of 1 or more"),
     (["--resume"], "--resume: there is no checkpoint"),
+    (["--out", "taken.pt"], "already exists: choose another name, or add --force"),
+    (["--out", "stopped"], "stopped.checkpoint.pt: a run stopped here: add --resume to continue it"),
 ])
 def test_the_training_command_says_what_is_wrong_in_one_line(photo_folder, tmp_path, argv, message, capsys):
-    argv = [word.replace("nowhere", str(tmp_path / "nowhere")) for word in argv]
+    (tmp_path / "taken.pt").write_bytes(b"a network trained before")
+    (tmp_path / "stopped.checkpoint.pt").write_bytes(b"a checkpoint")
+    argv = [str(tmp_path / w) if w in ("nowhere", "taken.pt", "stopped") else w for w in argv]
     assert exit_status(lambda a: train(photo_folder, tmp_path / "net", *a), argv) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and message.replace("nowhere", str(tmp_path / "nowhere")) in err[0]
+    assert (tmp_path / "taken.pt").read_bytes() == b"a network trained before"
 
 
 def test_the_shipped_networks_are_small_and_say_how_they_were_trained():
