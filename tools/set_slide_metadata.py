@@ -85,7 +85,7 @@ SLIDES = {
         "c06": "subslide", "c07": "fragment", "c08": "slide", "c09": "subslide", "c10": "fragment", "c11": "slide",
         "c12": "subslide", "c13": "fragment", "c14": "slide", "c15": "fragment", "c16": "fragment", "c17": "skip",
         "c18": "subslide", "c19": "fragment", "c20": "slide", "c21": "skip", "c22": "fragment", "c23": "subslide",
-        "c24": "fragment", "c25": "subslide", "c26": "fragment", "c27": "subslide", "c28": "slide",
+        "c24": "fragment", "c25": "subslide", "c26": "fragment", "c27": "subslide", "c27b": "subslide", "c28": "slide",
         "c29": "fragment", "c30": "slide", "c31": "subslide", "c32": "subslide", "c33": "slide", "c34": "subslide",
         "c35": "slide", "c36": "slide", "c37": "slide", "c38": "skip", "c39": "skip", "c40": "skip", "c41": "slide",
     },
@@ -99,7 +99,7 @@ FIGURE_ONLY = {"01_images_and_features": ["c21", "i6-real-table"], "03_gram_matr
                              "c17",
                              "c17b"],
                "07_controls": ["c09", "c12", "c29", "c31"],
-               "08_fast_style_transfer": ["c09", "c12", "c27", "c31"]}
+               "08_fast_style_transfer": ["c09", "c12", "c27", "c27b", "c31", "c34"]}
 
 # Exercises with a reference solution: (solution cell, check cell, hint shown by the student version's stub).
 EXERCISES = {
