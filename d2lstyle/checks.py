@@ -18,6 +18,18 @@ class Parser(argparse.ArgumentParser):
     def error(self, message: str):
         self.exit(2, f"{self.prog}: error: {message}\n")
 
+    def parse_known_args(self, args=None, namespace=None):  # parse_args and every subcommand's parser call it
+        parsed, extra = super().parse_known_args(args, namespace)
+        for action in self._actions:  # Python 3.11's argparse turns `--option=--` into [] instead of refusing it
+            value = getattr(parsed, action.dest, None)
+            if not action.option_strings or action.nargs is not None:
+                continue
+            values = [value] if isinstance(action, argparse._StoreAction) else \
+                value if isinstance(action, argparse._AppendAction) and value else []
+            if any(v == [] for v in values):
+                self.error(f"argument {'/'.join(action.option_strings)}: expected one value, not '--'")
+        return parsed, extra
+
 
 class OptionError(ValueError):
     """A bad value of the argument `name`: the message is "name=value: what to give instead" (`shown` for value)."""
@@ -31,11 +43,15 @@ def _number(value: object) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and not math.isnan(value)
 
 
+def _whole(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)  # True is an int to Python, not to a user
+
+
 # name -> (is the value good?, what to give instead)
 RULES = {
-    "steps": (lambda v: isinstance(v, int) and v >= 1, "give a whole number of steps, 1 or more"),
-    "patience": (lambda v: isinstance(v, int) and v >= 1, "give a whole number of steps, 1 or more"),
-    "seed": (lambda v: isinstance(v, int) and 0 <= v < 2**64, "give a whole number from 0 to 2**64 - 1"),
+    "steps": (lambda v: _whole(v) and v >= 1, "give a whole number of steps, 1 or more"),
+    "patience": (lambda v: _whole(v) and v >= 1, "give a whole number of steps, 1 or more"),
+    "seed": (lambda v: _whole(v) and 0 <= v < 2**64, "give a whole number from 0 to 2**64 - 1"),
     "tol": (lambda v: _number(v) and 0 <= v < math.inf, "give a fraction, 0 or more (0: run every step)"),
     "restart": (lambda v: _number(v) and v >= 0, "give a fraction, 0 or more (math.inf: never restart)"),
     "lr": (lambda v: v is None or (_number(v) and 0 < v < math.inf), "give a positive learning rate, or None"),

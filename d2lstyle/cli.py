@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import argparse
 import inspect
+import os
 import signal
+import sys
 import threading
 from pathlib import Path
 
@@ -187,16 +189,53 @@ def option_error(err: OptionError) -> str:
     return f"--{err.name.replace('_', '-')} {value}: {err.fix}"
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Run the command; SIGTERM ends it as Ctrl-C does (the best image so far is saved), with exit status 143."""
-    args, terminated = parse_args(argv), []
+class QuietStream:
+    """A standard stream that goes quiet where its reader has gone (`| head`, a closed terminal) or it was closed
+    (`2>&-`), instead of raising in the middle of a run: the picture matters more than the progress bar."""
 
-    def terminate(signum, frame):
-        terminated.append(signum)
-        raise KeyboardInterrupt  # raised where the run is, so that the same code saves what there is
+    def __init__(self, stream):
+        self.stream, self.broken = stream, stream is None
+
+    def write(self, text: str) -> int:
+        if not self.broken:
+            try:
+                return self.stream.write(text)
+            except (OSError, ValueError):  # a broken pipe, a closed file
+                self.go_quiet()
+        return len(text)
+
+    def flush(self) -> None:
+        if not self.broken:
+            try:
+                self.stream.flush()
+            except (OSError, ValueError):
+                self.go_quiet()
+
+    def go_quiet(self) -> None:
+        self.broken = True
+        try:  # Python flushes the real stream at exit: point its descriptor at /dev/null, so that stays quiet too
+            os.dup2(os.open(os.devnull, os.O_WRONLY), self.stream.fileno())
+        except (OSError, ValueError):
+            pass
+
+    def __getattr__(self, name: str):
+        return getattr(self.stream, name)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command. Ctrl-C (SIGINT) and SIGTERM stop it and save the best image so far (exit status 130, 143);
+    more of them while that is saved are ignored, so that the save finishes."""
+    args, stops = parse_args(argv), []
+
+    def stop(signum, frame):
+        stops.append(signum)
+        if len(stops) == 1:
+            raise KeyboardInterrupt  # raised where the run is, so that the same code saves what there is
 
     main_thread = threading.current_thread() is threading.main_thread()
-    previous = signal.signal(signal.SIGTERM, terminate) if main_thread else None
+    previous = {s: signal.signal(s, stop) for s in (signal.SIGINT, signal.SIGTERM)} if main_thread else {}
+    streams = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = QuietStream(sys.stdout), QuietStream(sys.stderr)
     try:
         check_args(args)
         status = run_batch(args)
@@ -210,6 +249,9 @@ def main(argv: list[str] | None = None) -> int:
         say("interrupted", "nothing was written")
         status = 130
     finally:
-        if previous is not None:
-            signal.signal(signal.SIGTERM, previous)
-    return 143 if terminated and status == 130 else status
+        sys.stdout.flush(), sys.stderr.flush()  # a broken pipe shows here, not in Python's flush at exit
+        sys.stdout, sys.stderr = streams
+        for signum, handler in previous.items():
+            # as the program (argv None) after a stop, ignore signals to the end: torch's exit handlers run then
+            signal.signal(signum, signal.SIG_IGN if stops and argv is None else handler)
+    return 143 if stops[:1] == [signal.SIGTERM] and status == 130 else status

@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import importlib.resources
+import inspect
 import io
 import math
 import os
@@ -26,7 +27,7 @@ import torch
 
 from d2lstyle.checks import Parser
 from d2lstyle.feedforward import PerceptualLoss, TransformNet, random_patches, train_step
-from d2lstyle.files import write_whole
+from d2lstyle.files import save_or_rescue, write_whole
 from d2lstyle.images import load_image
 
 PHOTO_SUFFIXES = (".jpg", ".jpeg", ".png")
@@ -103,7 +104,11 @@ def fingerprint(files: list[Path]) -> str:
 
 
 # what makes one training run: a checkpoint resumes only with the same values
-SETTINGS = ("style", "photos_sha256", "size", "patch", "batch", "lr", "width", "blocks", "seed", "precision")
+SETTINGS = ("style", "photos_sha256", "size", "patch", "batch", "lr", "width", "blocks", "seed", "precision",
+            "content_weight", "style_weight", "tv_weight")
+# the loss weights' defaults are PerceptualLoss's (notebook 8), so the command and the lesson cannot drift apart
+WEIGHTS = {name: p.default for name, p in inspect.signature(PerceptualLoss).parameters.items()
+           if name.endswith("_weight")}
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -120,6 +125,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     t.add_argument("--lr", type=float, default=1e-3, help="Adam's learning rate (%(default)s)")
     t.add_argument("--width", type=int, default=16, help="channels of the network's first layer (%(default)s)")
     t.add_argument("--blocks", type=int, default=5, help="residual blocks (%(default)s)")
+    for name, default in WEIGHTS.items():
+        t.add_argument(f"--{name.replace('_', '-')}", type=float, default=default,
+                       help=f"weight of the {name.split('_')[0]} loss (%(default)s): the strength, fixed at training")
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--precision", choices=("auto", "float32", "bfloat16"), default="auto",
                    help="of VGG19's passes (%(default)s)")
@@ -131,8 +139,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     for name in ("steps", "size", "patch", "batch", "width", "blocks"):
         if getattr(args, name) < 1:
             p.error(f"--{name} {getattr(args, name)}: give a whole number of 1 or more")
-    if not (math.isfinite(args.lr) and args.lr > 0) or not args.checkpoint_minutes > 0:
-        p.error("--lr and --checkpoint-minutes take a number above 0")
+    for name in ("lr", "checkpoint_minutes", *WEIGHTS):
+        value, zero_ok = getattr(args, name), name in WEIGHTS  # a weight of 0 leaves its loss out
+        if not math.isfinite(value) or value < 0 or (value == 0 and not zero_ok):
+            p.error(f"--{name.replace('_', '-')} {value}: give a number " + ("of 0 or more" if zero_ok else "above 0"))
     if args.patch > args.size:
         p.error(f"--patch {args.patch} is larger than --size {args.size}: patches are cut from the photos")
     return args
@@ -203,7 +213,7 @@ def train(args: argparse.Namespace) -> int:
     elif checkpoint.exists():
         raise ValueError(f"{checkpoint}: a run stopped here: add --resume to continue it, or delete it to start "
                          "afresh")
-    loss = PerceptualLoss(style, vgg19(precision=args.precision))
+    loss = PerceptualLoss(style, vgg19(precision=args.precision), **{k: getattr(args, k) for k in WEIGHTS})
     last_save, start = time.monotonic(), time.monotonic() - run.seconds
     try:
         with tqdm(total=args.steps, initial=run.step, unit="step", file=sys.stderr) as bar:
@@ -215,7 +225,10 @@ def train(args: argparse.Namespace) -> int:
                 bar.update()
                 bar.set_postfix(loss=f"{sum(run.history[-50:]) / len(run.history[-50:]):.3f}")
                 if time.monotonic() - last_save > 60 * args.checkpoint_minutes:
-                    run.save(checkpoint)
+                    try:
+                        run.save(checkpoint)
+                    except OSError as err:  # a full disk: the training itself goes on
+                        say("warning", f"no checkpoint written at step {run.step} ({err}): the run goes on")
                     last_save = time.monotonic()
     except KeyboardInterrupt:
         kept = f"the checkpoint {checkpoint} is kept: add --resume to continue" if checkpoint.is_file() else \
@@ -227,7 +240,10 @@ def train(args: argparse.Namespace) -> int:
               "photos": len(files), **settings, "steps": run.step, "seconds": round(run.seconds),
               "final_loss": round(sum(last) / len(last), 4), "machine": machine(),
               "date": time.strftime("%Y-%m-%d")}
-    save_model(args.out, run.net, record)
+    out, err = save_or_rescue(args.out, lambda path: save_model(path, run.net, record))
+    if err is not None:
+        say("error", f"{args.out}: cannot be written ({err.strerror or err}): saved the network to {out}")
+        return 2
     checkpoint.unlink(missing_ok=True)
     say("saved", f"{args.out} ({run.step} steps in {run.seconds / 60:.0f} min, final loss {record['final_loss']})")
     return 0

@@ -26,6 +26,7 @@ def conv_block(c_in: int, c_out: int, kernel: int, stride: int = 1, kind: str = 
     return nn.Sequential(reflect_conv(c_in, c_out, kernel, stride), norm_layer(c_out, kind), nn.ReLU())
 
 
+# --- notebooks/08_fast_style_transfer.ipynb, cell c04b
 def up_block(c_in: int, c_out: int, kind: str = "instance", upsample: str = "nearest") -> nn.Sequential:
     """Double the height and width: nearest-neighbour upsampling then a convolution, or a transposed convolution."""
     if upsample == "nearest":

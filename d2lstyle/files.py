@@ -6,9 +6,11 @@ way a file can fail into one error that names it and says what to do; `load_imag
 
 from __future__ import annotations
 
+import errno
 import glob
 import importlib.resources
 import os
+import stat
 import struct
 import tempfile
 import warnings
@@ -44,11 +46,44 @@ def write_whole(path: str | os.PathLike, write: Callable[[BinaryIO], object]) ->
     return path
 
 
+def create_whole(path: Path, save: Callable[[Path], object]) -> Path:
+    """`save` to a new file `path`, never replacing one: it saves to a temporary name beside `path` (same suffix),
+    then links that name to `path`, which fails with FileExistsError where another program created `path`
+    meanwhile. Of two runs that create one output at the same time, exactly one writes it."""
+    tmp = path.with_name(f".{path.name}-{os.getpid()}-new{path.suffix}")
+    save(tmp)
+    try:
+        os.link(tmp, path)  # unlike a rename, a link never replaces
+    except FileExistsError:
+        raise
+    except OSError:  # a file system without links (FAT, some network shares): check, then rename
+        if path.exists():
+            raise FileExistsError(errno.EEXIST, "File exists", str(path)) from None
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path
+
+
+def save_or_rescue(path: Path, save: Callable[[Path], object]) -> tuple[Path, OSError | None]:
+    """`save(path)`; where that fails (a full disk, no permission), `save` to the system's temporary folder, so that
+    finished work is not lost. Returns the path written and the first try's error (None when it worked); raises
+    when both fail."""
+    try:
+        save(path)
+        return path, None
+    except OSError as err:
+        rescue = Path(tempfile.gettempdir()) / f"d2lstyle-{os.getpid()}-{path.name}"
+        save(rescue)
+        return rescue, err
+
+
 def remove_stale_parts(path: str | os.PathLike) -> list[Path]:
     """Delete the temporary files that write_whole left beside `path` in a process that no longer runs (one killed
     mid-write); those of a process still running are kept. Returns the files deleted."""
     path, stale = Path(path), []
-    for part in path.parent.glob(f".{glob.escape(path.name)}-*-*.part"):
+    name = glob.escape(path.name)
+    for part in [*path.parent.glob(f".{name}-*-*.part"), *path.parent.glob(f".{name}-*-new{glob.escape(path.suffix)}")]:
         pid = part.name[len(path.name) + 2:].split("-")[0]
         if pid.isdigit() and not _running(int(pid)):
             part.unlink(missing_ok=True)
@@ -122,10 +157,7 @@ def read_rgb(path: Path) -> np.ndarray:
 @contextmanager
 def _open_image(path: Path) -> Iterator[Image.Image]:
     """The image in `path`, EXIF rotation applied; every way a file can fail becomes one error naming it."""
-    if path.is_dir():
-        raise IsADirectoryError(f"{path}: is a folder, not an image file: give the path of an image in it")
-    if not path.is_file():
-        raise FileNotFoundError(f"{path}: no such file: check the path")
+    _check_regular_file(path)
     if path.stat().st_size == 0:
         raise ValueError(f"{path}: the file is empty (0 bytes): copy or download it again")
     try:
@@ -151,6 +183,23 @@ def _open_image(path: Path) -> Iterator[Image.Image]:
         except (OSError, SyntaxError, EOFError, ValueError, IndexError, struct.error) as err:
             raise ValueError(f"{path}: cannot decode the image ({err}): the file is damaged, truncated or of an "
                              "unusual kind: save it again as PNG or JPEG") from None
+
+
+def _check_regular_file(path: Path) -> None:
+    """One clear error where `path` is not a file that can be read: missing, a folder, a link loop, a pipe, a device."""
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        broken = path.is_symlink()  # the link exists, what it points to does not
+        raise FileNotFoundError(f"{path}: " + ("a symbolic link to a file that does not exist: fix the link" if broken
+                                               else "no such file: check the path")) from None
+    except OSError as err:  # a loop of symbolic links, a name too long, ...
+        raise OSError(f"{path}: cannot be opened ({err.strerror}): check the path") from None
+    if stat.S_ISDIR(mode):
+        raise IsADirectoryError(f"{path}: is a folder, not an image file: give the path of an image in it")
+    if not stat.S_ISREG(mode):  # reading a pipe or /dev/zero would never end
+        kind = "a named pipe (FIFO)" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode) else "a device"
+        raise ValueError(f"{path}: is {kind}, not an image file: save the image to a file and give its path")
 
 
 def _rgb_array(im: Image.Image, path: Path) -> np.ndarray:

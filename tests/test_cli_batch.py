@@ -211,10 +211,13 @@ def test_a_nan_stops_the_run_keeps_the_last_finite_image_and_says_so(folder, use
     assert torch.isfinite(img).all() and img.shape == (1, 3, 32, 36)
 
 
-@pytest.mark.parametrize("sent, status", [(signal.SIGINT, 130), (signal.SIGTERM, 143)], ids=["SIGINT", "SIGTERM"])
+@pytest.mark.parametrize("sent, status", [((signal.SIGINT,), 130), ((signal.SIGTERM,), 143),
+                                          ((signal.SIGINT,) * 2, 130), ((signal.SIGINT,) * 5, 130)],
+                         ids=["SIGINT", "SIGTERM", "SIGINT twice", "SIGINT five times"])
 def test_a_real_ctrl_c_in_a_real_run(folder, sent, status):
     """The command as a user runs it (real weights), interrupted by Ctrl-C (SIGINT) or SIGTERM once the progress bar
-    moves: the best image so far is saved either way."""
+    moves: the best image so far is saved either way. Signals sent at once (issue 25: two Ctrl-C 1 ms apart lost
+    the picture; 5-10 ms apart gave a traceback) are one interruption."""
     out = folder / "out/real.png"
     proc = subprocess.Popen([sys.executable, "-m", "d2lstyle", folder / "photos/a.png", folder / "styles/s1.png",
                              "-o", out, "--size", "32", "--steps", "100000", "--tol", "0", "--device", "cpu"],
@@ -223,10 +226,13 @@ def test_a_real_ctrl_c_in_a_real_run(folder, sent, status):
     while max(map(int, re.findall(rb"(\d+)step", seen)), default=0) < 3 and time.monotonic() < deadline:
         seen += os.read(proc.stderr.fileno(), 4096)
     assert proc.poll() is None, "the run ended before it could be interrupted: " + seen.decode()
-    proc.send_signal(sent)
+    for signum in sent:
+        proc.send_signal(signum)
+        time.sleep(0.003)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == status, (seen + err).decode()
     assert "saved the best image so far to" in err.decode() and Image.open(out).size == (36, 32)
+    assert b"Traceback" not in err and b"Exception ignored" not in err, err.decode()
 
 
 def test_a_process_killed_while_writing_leaves_no_partial_picture(tmp_path):
@@ -303,3 +309,120 @@ def test_resume_from_a_checkpoint_of_the_coarse_level_runs_every_full_size_step(
     status, out, _ = run([*argv, "--resume"], capsys)
     assert status == 0 and net.calls == 2 + 2  # the targets, then both steps at full size
     assert os.listdir(folder / "out") == ["r.png"] and load_image(job.output).shape == (1, 3, 32, 36)
+
+
+@pytest.mark.parametrize("case", ["an input", "a folder", "not a checkpoint"])
+def test_a_checkpoint_path_that_is_not_this_runs_is_refused_before_any_work(case, folder, use_net, capsys):
+    """Issue 25: an input named like the output's checkpoint was overwritten by the checkpoint, then deleted."""
+    use_net()
+    taken = folder / "out/r.checkpoint.png"
+    content = folder / "photos/a.png"
+    if case == "an input":
+        content = save_image(smooth_image(36, 40, seed=5), taken)
+    elif case == "a folder":
+        taken.mkdir()
+    else:
+        save_image(smooth_image(36, 40, seed=5), taken)
+    before = None if taken.is_dir() else taken.read_bytes()
+    status, out, err = run([content, folder / "styles/s1.png", "-o", folder / "out/r.png", *FAST], capsys)
+    assert status == 2 and err.count("\n") == 1 and f"{taken}: is " in err and "choose another name with -o" in err
+    assert not (folder / "out/r.png").exists() and (taken.is_dir() or taken.read_bytes() == before)
+
+
+def test_a_checkpoint_that_cannot_be_written_is_a_warning_and_the_run_finishes(folder, use_net, capsys, monkeypatch):
+    use_net()
+
+    def full_disk(*args):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(batch, "save_checkpoint", full_disk)
+    status, out, err = run([folder / "photos/a.png", folder / "styles/s1.png", "-o", folder / "out/r.png", *FAST,
+                            "--checkpoint-every", "1"], capsys)
+    assert status == 0 and out.startswith("saved ") and (folder / "out/r.png").exists()
+    assert err.count("warning: no checkpoint written at step") == 2 and "the run goes on" in err
+
+
+def test_a_picture_that_cannot_be_written_at_the_end_is_saved_elsewhere(folder, use_net, capsys, monkeypatch):
+    """Issue 25: a full disk at the end printed a raw [Errno 28] and threw the finished picture away."""
+    use_net()
+    monkeypatch.setattr("tempfile.tempdir", str(folder / "tmp"))
+    (folder / "tmp").mkdir()
+    real_save, target = batch.save_image, folder / "out/r.png"
+
+    def full_disk_for_the_output(img, path, **kwargs):
+        if path.parent == target.parent:  # the output's disk is full, the temporary folder's is not
+            raise OSError(28, "No space left on device")
+        return real_save(img, path, **kwargs)
+
+    monkeypatch.setattr(batch, "save_image", full_disk_for_the_output)
+    status, out, err = run([folder / "photos/a.png", folder / "styles/s1.png", "-o", target, *FAST], capsys)
+    rescued = list((folder / "tmp").glob("d2lstyle-*"))
+    assert status == 2 and not target.exists() and len(rescued) == 1 and rescued[0].name.endswith("-r.png")
+    said = [line for line in err.splitlines() if line.startswith("d2lstyle:")]
+    assert said == [f"d2lstyle: error: {target}: cannot be written (No space left on device): saved the picture to "
+                    f"{rescued[0]}"]
+    assert load_image(rescued[0]).shape == (1, 3, 32, 36)
+
+
+def test_an_output_another_run_creates_meanwhile_is_not_replaced(folder, use_net, capsys, monkeypatch):
+    """Issue 25: of two runs on one output without --force, both said `saved` and the second replaced the first."""
+    target = folder / "out/r.png"
+
+    def other_run_saves(n, features):
+        if n == 3 and not target.exists():
+            target.write_bytes(b"the other run's picture")
+        return features
+
+    use_net(at_call=3, action=other_run_saves)
+    monkeypatch.setattr("tempfile.tempdir", str(folder / "tmp"))
+    (folder / "tmp").mkdir()
+    status, out, err = run([folder / "photos/a.png", folder / "styles/s1.png", "-o", target, *FAST], capsys)
+    rescued = list((folder / "tmp").glob("d2lstyle-*"))
+    assert status == 2 and target.read_bytes() == b"the other run's picture" and len(rescued) == 1
+    assert f"{target}: cannot be written (another run created it meanwhile): saved the picture to {rescued[0]}" in err
+    assert [p.name for p in (folder / "out").iterdir()] == ["r.png"]  # no temporary file left
+
+
+@pytest.mark.slow
+def test_two_real_runs_on_one_output_one_writes_it_the_other_says_why(folder):
+    out = folder / "out/both.png"
+    argv = [sys.executable, "-m", "d2lstyle", folder / "photos/a.png", folder / "styles/s1.png", "-o", out, *FAST]
+    runs = [subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    results = sorted((p.wait(timeout=300), p.stderr.read()) for p in runs)
+    assert [status for status, _ in results] == [0, 2], results
+    assert "already exists" in results[1][1] or "another run created it meanwhile" in results[1][1]
+    assert load_image(out).shape == (1, 3, 32, 36) and os.listdir(folder / "out") == ["both.png"]
+
+
+def test_resume_with_the_checkpoint_picture_missing_says_to_delete_the_record(folder, use_net, capsys):
+    use_net()
+    (folder / "out/r.checkpoint.json").write_text('{"full_size_steps": 1, "steps": 2, "options": {}}')
+    status, _, err = run([folder / "photos/a.png", folder / "styles/s1.png", "-o", folder / "out/r.png", *FAST,
+                          "--resume"], capsys)
+    record = folder / "out/r.checkpoint.json"
+    assert status == 2 and err == (f"d2lstyle: error: {record}: its picture r.checkpoint.png is missing: delete "
+                                   "r.checkpoint.json to start again\n")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("streams", ["stdout read by no one", "stderr read by no one", "stderr closed"])
+def test_a_broken_or_closed_standard_stream_never_loses_the_picture(folder, streams):
+    """Issue 25: `d2lstyle ... | true` saved the picture but reported failure; with `2>&-` nothing was saved."""
+    out = folder / "out/p.png"
+    argv = [sys.executable, "-m", "d2lstyle", folder / "photos/a.png", folder / "styles/s1.png", "-o", out, *FAST]
+    if streams == "stderr closed":
+        proc = subprocess.Popen(argv, stdout=subprocess.PIPE, preexec_fn=lambda: os.close(2))
+        stdout, _ = proc.communicate(timeout=300)
+        assert proc.returncode == 0 and stdout.decode().strip() == f"saved {out}"
+    else:
+        read, write = os.pipe()
+        os.close(read)  # the reader has gone before the first line: every write to the pipe fails
+        broken_stdout = streams.startswith("stdout")
+        proc = subprocess.Popen(argv, stdout=write if broken_stdout else subprocess.PIPE,
+                                stderr=subprocess.PIPE if broken_stdout else write)
+        os.close(write)
+        stdout, stderr = proc.communicate(timeout=300)
+        other = stderr if broken_stdout else stdout  # what the run said on the stream that works
+        assert proc.returncode == 0, other
+        assert b"Traceback" not in other and b"Exception ignored" not in other
+    assert load_image(out).shape == (1, 3, 32, 36)

@@ -75,6 +75,7 @@ def test_an_interrupted_run_resumed_gives_the_network_of_an_uninterrupted_one(ph
     assert all(torch.equal(a, b) for a, b in pairs)
     assert whole.record["steps"] == resumed.record["steps"] == 6
     assert whole.record["photos_sha256"] == fast.fingerprint(fast.photo_files(photo_folder))
+    assert (whole.record["content_weight"], whole.record["style_weight"]) == (1.0, 2.0)  # PerceptualLoss's defaults
 
 
 def test_resume_refuses_a_checkpoint_of_other_settings(photo_folder, tmp_path, monkeypatch, random_net, capsys):
@@ -91,6 +92,8 @@ def test_resume_refuses_a_checkpoint_of_other_settings(photo_folder, tmp_path, m
     (["--photos", "nowhere"], "--photos nowhere: not a folder"),
     (["--patch", "64"], "--patch 64 is larger than --size 48"),
     (["--steps", "0"], "--steps 0: give a whole number of 1 or more"),
+    (["--style-weight", "-1"], "--style-weight -1.0: give a number of 0 or more"),
+    (["--lr", "nan"], "--lr nan: give a number above 0"),
     (["--resume"], "--resume: there is no checkpoint"),
     (["--out", "taken.pt"], "already exists: choose another name, or add --force"),
     (["--out", "stopped"], "stopped.checkpoint.pt: a run stopped here: add --resume to continue it"),
@@ -106,7 +109,7 @@ def test_the_training_command_says_what_is_wrong_in_one_line(photo_folder, tmp_p
 
 
 def test_the_shipped_networks_are_small_and_say_how_they_were_trained():
-    assert "starry_night" in fast.model_names()
+    assert fast.model_names() == ["mosaic", "starry_night"]
     for name in fast.model_names():
         path = fast.model_path(name)
         assert path.stat().st_size <= 8_000_000
@@ -202,3 +205,28 @@ def test_the_exercise_check_rejects_wrong_answers_and_passes_the_solution(wrong)
     exec(check, namespace)  # the reference solution passes
     with pytest.raises(AssertionError):
         exec(check, {"steps_to_reach": wrong})
+
+
+def test_a_network_that_cannot_be_written_is_saved_elsewhere_and_checkpoints_only_warn(photo_folder, tmp_path,
+                                                                                       monkeypatch, random_net,
+                                                                                       capsys):
+    """Issue 25: a full disk must not throw away an hour of training, nor stop it at a checkpoint."""
+    monkeypatch.setattr("d2lstyle.features.vgg19", lambda **options: random_net)
+    monkeypatch.setattr("tempfile.tempdir", str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir()
+    real_save = fast.save_model
+
+    def full_disk(path, *args):
+        if path.parent == tmp_path:
+            raise OSError(28, "No space left on device")
+        return real_save(path, *args)
+
+    monkeypatch.setattr(fast, "save_model", full_disk)
+    monkeypatch.setattr(fast.Run, "save", lambda self, path: full_disk(path))
+    assert train(photo_folder, tmp_path / "net", "--steps", "3", "--checkpoint-minutes", "1e-9") == 2
+    err = capsys.readouterr().err
+    assert err.count("warning: no checkpoint written at step") == 3
+    rescued = list((tmp_path / "tmp").glob("d2lstyle-*"))  # (torch may put folders of its own there)
+    assert len(rescued) == 1 and f"net.pt: cannot be written (No space left on device): saved the network to " \
+        f"{rescued[0]}" in err
+    assert fast.load_model(rescued[0]).record["steps"] == 3 and not (tmp_path / "net.pt").exists()

@@ -1,5 +1,6 @@
 """What users' real files do to `load_image`: hostile files give one clear error, odd but valid ones load right."""
 
+import os
 import shutil
 import socket
 import struct
@@ -52,6 +53,11 @@ def jpeg_bytes(tmp_path) -> bytes:
 BAD_INPUTS = {
     "missing.png": (lambda p: None, FileNotFoundError, "no such file: check the path"),
     "folder": (lambda p: p.mkdir(), IsADirectoryError, "is a folder, not an image file"),
+    "pipe.png": (lambda p: os.mkfifo(p), ValueError, "is a named pipe (FIFO), not an image file"),
+    "zero.png": (lambda p: p.symlink_to("/dev/zero"), ValueError, "is a device, not an image file"),
+    "loop.png": (lambda p: p.symlink_to(p), OSError, "cannot be opened (Too many levels of symbolic links)"),
+    "dangling.png": (lambda p: p.symlink_to(p.parent / "moved.png"), FileNotFoundError,
+                     "a symbolic link to a file that does not exist: fix the link"),
     "empty.jpg": (lambda p: p.write_bytes(b""), ValueError, "the file is empty (0 bytes)"),
     "notes.jpg": (lambda p: p.write_text("shopping list"), ValueError, "not an image file"),
     "page.png": (lambda p: p.write_text("<html>404 not found</html>"), ValueError, "not an image file"),

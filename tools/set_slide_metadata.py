@@ -81,7 +81,7 @@ SLIDES = {
         "c45": "fragment", "c46": "subslide", "c47": "fragment", "c48": "slide", "c49": "skip", "c50": "skip",
     },
     "08_fast_style_transfer": {
-        "c00": "slide", "c01": "skip", "c02": "slide", "c03": "slide", "c04": "skip", "c05": "subslide",
+        "c00": "slide", "c01": "skip", "c02": "slide", "c03": "slide", "c04": "skip", "c04b": "skip", "c05": "subslide",
         "c06": "subslide", "c07": "fragment", "c08": "slide", "c09": "subslide", "c10": "fragment", "c11": "slide",
         "c12": "subslide", "c13": "fragment", "c14": "slide", "c15": "fragment", "c16": "fragment", "c17": "skip",
         "c18": "subslide", "c19": "fragment", "c20": "slide", "c21": "skip", "c22": "fragment", "c23": "subslide",
