@@ -205,7 +205,14 @@ def _check_regular_file(path: Path) -> None:
 def _rgb_array(im: Image.Image, path: Path) -> np.ndarray:
     """Any PIL image as an (H, W, 3) float32 array in [0, 1]."""
     if im.mode.startswith("I"):  # 16- or 32-bit integer grey, as in 16-bit PNG and TIFF files
-        arr = np.asarray(im, dtype=np.float32) / 65535.0
+        arr = np.asarray(im, dtype=np.float64)
+        low, high = arr.min(), arr.max()
+        if low < 0 or high > 65535:  # 32-bit values beyond 16 bits' range: stretched, as an image viewer does
+            _notice(path, f"has 32-bit integer values from {low:.0f} to {high:.0f}: stretched to [0, 1]")
+            arr = (arr - low) / max(high - low, 1.0)
+        else:
+            arr = arr / 65535.0
+        arr = arr.astype(np.float32)
     elif im.mode == "F":  # floating-point grey, as in float TIFF files: meant to be in [0, 1]
         arr = np.asarray(im, dtype=np.float32)
         if not (np.isfinite(arr).all() and 0 <= arr.min() and arr.max() <= 1):

@@ -108,6 +108,18 @@ def test_cmyk_jpeg_and_tiff_become_the_right_rgb(tmp_path):
         assert img[0, :, 4, 4].tolist() == pytest.approx([1.0, 0.0, 0.0], abs=0.02) and said == []
 
 
+def test_a_32_bit_integer_grey_beyond_16_bits_is_stretched_not_white(tmp_path):
+    """Issue 25: 32-bit integer greys were divided by 65535 whatever their range, so values above it came out white."""
+    Image.fromarray(np.linspace(-100_000, 4_000_000, 40, dtype=np.int32).reshape(4, 10)).save(tmp_path / "i32.tif")
+    img, said = notices_of(tmp_path / "i32.tif")
+    row = img[0, 0].flatten()
+    assert row.min() == 0 and row.max() == 1 and (row.diff() > 0).all()  # a gradient, as the file holds
+    assert said == [f"{tmp_path / 'i32.tif'}: has 32-bit integer values from -100000 to 4000000: stretched to [0, 1]"]
+    Image.fromarray(np.full((2, 2), 40_000, np.int32)).save(tmp_path / "in_16_bits.tif")  # 16 bits' range: as before
+    img, said = notices_of(tmp_path / "in_16_bits.tif")
+    assert img.flatten().tolist() == pytest.approx([40_000 / 65535] * 12) and said == []
+
+
 def test_16_bit_colour_tiff_keeps_its_levels(tmp_path):
     array = np.zeros((3, 4, 3), np.uint16)
     array[..., 0], array[..., 1] = 65535, 32768
