@@ -128,6 +128,12 @@ def objectives(engine, model_name: str = "starry_night", style_file: str = STYLE
     return table
 
 
+def mean_of(table: dict) -> dict:
+    """Each method's mean objective over the photos of an `objectives` table."""
+    methods = next(iter(table.values()))
+    return {m: statistics.mean(row[m]["objective"] for row in table.values()) for m in methods}
+
+
 def markdown(result: dict) -> str:
     lines = ["# The trained network against the optimisation (`python benchmarks/fast.py`)", "",
              f"Machine: {result['machine']['cpu']}, {result['machine']['torch_threads']} threads, "
@@ -161,11 +167,9 @@ def main(argv: list[str] | None = None) -> None:
         return
     if args.mosaic:
         table = objectives(lite(), "mosaic", "mosaic.png", {k: RUNS[k] for k in ("20 steps", "50 steps")})
-        methods = next(iter(table.values()))
-        mean = {m: statistics.mean(r[m]["objective"] for r in table.values()) for m in methods}
-        result = {"machine": machine(), "style": "mosaic.png", "objective": table, "mean_objective": mean}
+        result = {"machine": machine(), "style": "mosaic.png", "objective": table, "mean_objective": mean_of(table)}
         (RESULTS / "fast_mosaic.json").write_text(json.dumps(result, indent=1) + "\n")
-        print(json.dumps(mean, indent=1))
+        print(json.dumps(result["mean_objective"], indent=1))
         return
     engine = lite()
     result = {"machine": machine(), "time": {}}
@@ -182,9 +186,7 @@ def main(argv: list[str] | None = None) -> None:
     for size in (512, 1024):  # 5 steps were timed: projected to the steps the defaults took at 256 px
         r = result["time"]["transfer"][str(size)]
         r.update(seconds=r["seconds"] / r["steps"] * steps, projected=True, projected_steps=steps)
-    methods = next(iter(result["objective"].values()))
-    result["mean_objective"] = {m: statistics.mean(r[m]["objective"] for r in result["objective"].values())
-                                for m in methods}
+    result["mean_objective"] = mean_of(result["objective"])
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "fast.json").write_text(json.dumps(result, indent=1) + "\n")
     (RESULTS / "fast.md").write_text(markdown(result))

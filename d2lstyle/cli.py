@@ -249,7 +249,8 @@ def main(argv: list[str] | None = None) -> int:
         say("interrupted", "nothing was written")
         status = 130
     finally:
-        sys.stdout.flush(), sys.stderr.flush()  # a broken pipe shows here, not in Python's flush at exit
+        sys.stdout.flush()  # a broken pipe shows here, not in Python's flush at exit
+        sys.stderr.flush()
         sys.stdout, sys.stderr = streams
         for signum, handler in previous.items():
             # as the program (argv None) after a stop, ignore signals to the end: torch's exit handlers run then

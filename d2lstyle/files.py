@@ -157,8 +157,7 @@ def read_rgb(path: Path) -> np.ndarray:
 @contextmanager
 def _open_image(path: Path) -> Iterator[Image.Image]:
     """The image in `path`, EXIF rotation applied; every way a file can fail becomes one error naming it."""
-    _check_regular_file(path)
-    if path.stat().st_size == 0:
+    if _check_regular_file(path).st_size == 0:
         raise ValueError(f"{path}: the file is empty (0 bytes): copy or download it again")
     try:
         with warnings.catch_warnings():
@@ -185,21 +184,24 @@ def _open_image(path: Path) -> Iterator[Image.Image]:
                              "unusual kind: save it again as PNG or JPEG") from None
 
 
-def _check_regular_file(path: Path) -> None:
-    """One clear error where `path` is not a file that can be read: missing, a folder, a link loop, a pipe, a device."""
+def _check_regular_file(path: Path) -> os.stat_result:
+    """`path`'s stat; one clear error where it is not a file that can be read: missing, a folder, a link loop, a pipe,
+    a device."""
     try:
-        mode = path.stat().st_mode
+        status = path.stat()
     except FileNotFoundError:
         broken = path.is_symlink()  # the link exists, what it points to does not
         raise FileNotFoundError(f"{path}: " + ("a symbolic link to a file that does not exist: fix the link" if broken
                                                else "no such file: check the path")) from None
     except OSError as err:  # a loop of symbolic links, a name too long, ...
         raise OSError(f"{path}: cannot be opened ({err.strerror}): check the path") from None
+    mode = status.st_mode
     if stat.S_ISDIR(mode):
         raise IsADirectoryError(f"{path}: is a folder, not an image file: give the path of an image in it")
     if not stat.S_ISREG(mode):  # reading a pipe or /dev/zero would never end
         kind = "a named pipe (FIFO)" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode) else "a device"
         raise ValueError(f"{path}: is {kind}, not an image file: save the image to a file and give its path")
+    return status
 
 
 def _rgb_array(im: Image.Image, path: Path) -> np.ndarray:
