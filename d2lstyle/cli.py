@@ -225,7 +225,7 @@ class QuietStream:
 def main(argv: list[str] | None = None) -> int:
     """Run the command. Ctrl-C (SIGINT) and SIGTERM stop it and save the best image so far (exit status 130, 143);
     more of them while that is saved are ignored, so that the save finishes."""
-    args, stops = parse_args(argv), []
+    stops: list[int] = []
 
     def stop(signum, frame):
         stops.append(signum)
@@ -237,6 +237,7 @@ def main(argv: list[str] | None = None) -> int:
     streams = sys.stdout, sys.stderr
     sys.stdout, sys.stderr = QuietStream(sys.stdout), QuietStream(sys.stderr)
     try:
+        args = parse_args(argv)
         check_args(args)
         status = run_batch(args)
     except OptionError as err:

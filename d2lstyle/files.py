@@ -164,8 +164,12 @@ def _open_image(path: Path) -> Iterator[Image.Image]:
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # refused below, with the size named
             im = Image.open(path)
     except UnidentifiedImageError:
-        raise ValueError(f"{path}: not an image file, or of a kind Pillow cannot read: "
-                         "give a PNG, JPEG, TIFF or WebP file") from None
+        with open(path, "rb") as f:
+            tiff = f.read(4) in (b"II*\0", b"MM\0*")
+        what = ("a TIFF whose samples Pillow cannot read (floating-point or signed colour, grey with alpha above "
+                "8 bits): save it as 8- or 16-bit RGB" if tiff else
+                "not an image file, or of a kind Pillow cannot read: give a PNG, JPEG, TIFF or WebP file")
+        raise ValueError(f"{path}: {what}") from None
     except Image.DecompressionBombError:
         raise _too_many_pixels(path, f"the image has over {2 * Image.MAX_IMAGE_PIXELS / 1e6:.0f} megapixels") from None
     except PermissionError:
@@ -221,7 +225,7 @@ def _rgb_array(im: Image.Image, path: Path) -> np.ndarray:
             _notice(path, f"has values from {arr.min():g} to {arr.max():g}: clipped to [0, 1]")
             arr = np.nan_to_num(arr, nan=0.0)
     elif im.mode in ("RGBA", "LA", "PA", "RGBa", "La") or "transparency" in im.info:
-        rgba = im.convert("RGBA")
+        rgba = (im.convert("LA") if im.mode == "La" else im).convert("RGBA")  # Pillow has no La -> RGBA
         if rgba.getchannel("A").getextrema()[0] < 255:
             _notice(path, "has transparent pixels: composited on white")
         white = Image.new("RGBA", rgba.size, "white")

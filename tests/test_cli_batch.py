@@ -235,6 +235,34 @@ def test_a_real_ctrl_c_in_a_real_run(folder, sent, status):
     assert b"Traceback" not in err and b"Exception ignored" not in err, err.decode()
 
 
+SLOW_TORCH = textwrap.dedent("""
+    import sys, time
+    class SlowTorch:  # stands for a slow disk: importing torch waits, so that the signal comes in the middle
+        def find_spec(self, name, path=None, target=None):
+            if name == "torch":
+                print("loading torch", flush=True)
+                time.sleep(30)
+    assert "torch" not in sys.modules
+    sys.meta_path.insert(0, SlowTorch())
+    from d2lstyle.__main__ import main
+    sys.exit(main())
+""")
+
+
+@pytest.mark.parametrize("signum, status", [(signal.SIGINT, 130), (signal.SIGTERM, 143)], ids=["SIGINT", "SIGTERM"])
+def test_a_stop_while_torch_loads_is_one_line(signum, status):
+    """Issue 25: Ctrl-C in the first second or so, while torch is imported, printed a KeyboardInterrupt traceback
+    (the command's handlers were installed after the import). `import d2lstyle` itself no longer loads torch."""
+    proc = subprocess.Popen([sys.executable, "-c", SLOW_TORCH, "--size", "32"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    assert proc.stdout.readline() == "loading torch\n", proc.communicate()
+    proc.send_signal(signum)
+    time.sleep(0.01)
+    proc.send_signal(signal.SIGINT)  # a second one while the first is handled changes nothing
+    _, err = proc.communicate(timeout=60)
+    assert (proc.returncode, err) == (status, "d2lstyle: interrupted while starting: nothing was computed\n")
+
+
 def test_a_process_killed_while_writing_leaves_no_partial_picture(tmp_path):
     """save_image writes a temporary file and renames it: a kill mid-write leaves the old picture whole."""
     target = save_image(torch.zeros(1, 3, 16, 16), tmp_path / "result.png")

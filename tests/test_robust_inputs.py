@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from PIL import Image
 
 import d2lstyle.features as features
+import d2lstyle.files as files
 from d2lstyle import load_image, vgg19
 from d2lstyle.files import ImageNotice
 
@@ -65,8 +66,13 @@ BAD_INPUTS = {
     "truncated.png": (lambda p: p.write_bytes(png_header(40, 40)), ValueError, "cannot decode the image"),
     "bomb.png": (lambda p: p.write_bytes(png_header(30000, 30000)), ValueError, "decompression bombs"),
     "big.png": (lambda p: p.write_bytes(png_header(10000, 10000)), ValueError, "10000x10000 pixels (100 megapixels)"),
+    # Pillow reads 8/16-bit colour TIFFs and 8-64-bit greys (tried with tifffile-made files of every sample format)
     "float_rgb.tif": (lambda p: p.write_bytes(tiff(np.zeros((4, 4, 3), np.float32), 3)), ValueError,
-                      "not an image file, or of a kind Pillow cannot read"),
+                      "a TIFF whose samples Pillow cannot read (floating-point or signed colour"),
+    "signed_rgb.tif": (lambda p: p.write_bytes(tiff(np.zeros((4, 4, 3), np.uint16), 2)), ValueError,
+                       "a TIFF whose samples Pillow cannot read"),
+    "grey_alpha16.tif": (lambda p: p.write_bytes(tiff(np.zeros((4, 4, 2), np.uint16))), ValueError,
+                         "a TIFF whose samples Pillow cannot read"),
 }
 
 
@@ -265,3 +271,70 @@ def test_torchvision_weights_are_checked_and_decoded_without_running_code(monkey
     with pytest.raises(RuntimeError, match="VGG19 weights are damaged .*invalid hash value.*delete them from"):
         vgg19(weights="torchvision", device="cpu")
     assert seen["check_hash"] is True and seen["weights_only"] is True
+
+
+def _colours() -> np.ndarray:
+    """A (6, 8, 3) uint8 picture of 48 different colours: red grows to the right, green downwards (none of them so
+    saturated that Pillow's 8-bit LAB cannot hold it)."""
+    rows, cols = np.mgrid[0:6, 0:8]
+    return np.stack([40 + cols * 25, 40 + rows * 35, 215 - cols * 25], axis=2).astype(np.uint8)
+
+
+def _grey16() -> np.ndarray:
+    return (np.arange(48).reshape(6, 8) * 1393).astype(np.uint16)  # 0 ... 65471
+
+
+def mode_case(mode: str) -> tuple[Image.Image, np.ndarray, float]:
+    """(an image in `mode`, the (H, W, 3) picture in [0, 1] it looks like, the tolerance its mode's rounding needs:
+    8-bit YCbCr, HSV and L*a*b* round some colours by a few levels)"""
+    rgb, alpha = _colours(), np.tile(np.linspace(0, 255, 8), (6, 1)).astype(np.uint8)
+    grey = np.asarray(Image.fromarray(rgb).convert("L"), dtype=np.float32)
+    on_white = (rgb * (alpha[..., None] / 255.0) + 255 * (1 - alpha[..., None] / 255.0)) / 255.0
+    if mode in ("RGB", "RGBX", "CMYK", "YCbCr", "HSV", "LAB"):  # colour without transparency
+        return Image.fromarray(rgb).convert(mode), rgb / 255.0, {"YCbCr": 3, "HSV": 7, "LAB": 9}.get(mode, 0) / 255
+    if mode in ("RGBA", "RGBa"):  # RGBa: the colour premultiplied by the alpha
+        return Image.fromarray(np.dstack([rgb, alpha])).convert(mode), on_white, 2 / 255
+    if mode in ("L", "1"):
+        image = Image.fromarray(grey.astype(np.uint8)).convert(mode, dither=Image.Dither.NONE)
+        return image, (grey > 127 if mode == "1" else grey / 255.0), 0
+    if mode in ("LA", "La"):
+        image = Image.fromarray(np.dstack([grey.astype(np.uint8), alpha]), "LA")
+        return image.convert(mode) if mode == "La" else image, (grey * alpha / 255 + 255 - alpha) / 255.0, 2 / 255
+    if mode in ("P", "PA"):  # 48 colours fit a palette exactly
+        image = Image.fromarray(rgb).quantize(256)
+        if mode == "PA":
+            image = image.convert("PA")
+            image.putalpha(Image.fromarray(alpha))
+        return image, on_white if mode == "PA" else rgb / 255.0, 2 / 255
+    if mode == "F":
+        return Image.fromarray(grey / 255.0), grey / 255.0, 1e-6
+    if mode == "I":
+        return Image.fromarray(_grey16().astype(np.int32)), _grey16() / 65535.0, 1e-6
+    order = {"I;16": "<u2", "I;16L": "<u2", "I;16B": ">u2", "I;16N": "=u2"}[mode]
+    return Image.frombytes(mode, (8, 6), _grey16().astype(order).tobytes()), _grey16() / 65535.0, 1e-6
+
+
+@pytest.mark.parametrize("mode", Image.MODES)
+def test_every_mode_pillow_has_gives_the_picture_it_shows(mode, tmp_path):
+    """Issue 25: a test per image mode. Where a lossless file format keeps the mode (TIFF, or Pillow's IM), the
+    file is written and read with load_image; the four modes no file gives back (HSV, I;16N, La, RGBa) are
+    converted from memory by the same function load_image uses."""
+    image, expected, atol = mode_case(mode)
+    assert image.mode == mode
+    expected = np.broadcast_to(expected[..., None] if expected.ndim == 2 else expected, (6, 8, 3))
+    for fmt, suffix in (("TIFF", "tif"),):
+        path = tmp_path / f"picture.{suffix}"
+        try:
+            image.save(path, format=fmt)
+        except (OSError, KeyError, ValueError):
+            continue
+        if Image.open(path).mode == mode:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", ImageNotice)
+                got = load_image(path)[0].permute(1, 2, 0).numpy()
+            break
+    else:
+        got = files._rgb_array(image, tmp_path / "memory")
+    error = np.abs(got - expected)
+    assert got.shape == (6, 8, 3) and error.max() <= atol + 1e-6 and error.mean() <= 2 / 255, (error.max(), mode)
+

@@ -4,7 +4,7 @@ A tool of the repository, not a part of the package it writes (a wheel has no no
 in `notebooks/` are the source of truth: a code cell whose first line is `#| export losses` is copied, in notebook
 order, into `d2lstyle/losses.py` under a line naming its notebook and cell (`# --- notebooks/04_total_variation.ipynb,
 cell c03`); the imports of a module's cells are gathered at its top, once each. The generated `__init__.py`
-re-exports every public name, so that later notebooks write `from d2lstyle import gram`.
+re-exports every public name (imported on first use), so that later notebooks write `from d2lstyle import gram`.
 
     python tools/export.py            # regenerate d2lstyle/ from notebooks/
     python tools/export.py --check    # exit 1 when the committed package differs from the notebooks
@@ -77,17 +77,33 @@ def render_module(parts: list[tuple[str, str, str]]) -> str:
     return "\n".join(header) + "\n\n" + "\n\n".join(filter(None, groups)) + "\n\n\n" + "\n\n\n".join(bodies) + "\n"
 
 
-def _listed(names: list[str]) -> str:
-    """`names` comma-separated, wrapped and indented as the body of a parenthesised import."""
-    return textwrap.fill(", ".join(names), 116, initial_indent="    ", subsequent_indent="    ") + ","
+def _listed(names: list[str], indent: str = "    ") -> str:
+    """`names` comma-separated, wrapped and indented as the body of parentheses."""
+    return textwrap.fill(", ".join(names), 116, initial_indent=indent, subsequent_indent=indent) + ","
 
 
 def render_init(modules: dict[str, str]) -> str:
-    """The text of `__init__.py`: re-export the public names of each generated module (name -> text)."""
+    """The text of `__init__.py`: re-export the public names of each generated module (name -> text), each imported
+    on first use (PEP 562), so that `import d2lstyle` alone does not load torch (the command line starts faster and
+    catches Ctrl-C while torch loads)."""
     lines = [f"{GENERATED} from the notebooks' exported cells.",
-             "# ruff: noqa: I001, F401  (modules in notebook order; the names are imported to be re-exported)",
-             '"""Neural style transfer, built step by step in the notebooks."""', ""]
-    lines += [f"from .{module} import (\n{_listed(public_names(text))}\n)" for module, text in modules.items()]
+             '"""Neural style transfer, built step by step in the notebooks.',
+             "",
+             "`from d2lstyle import gram` imports the module that holds `gram` (here `losses`) on first use.",
+             '"""', "", "import importlib", "", "_NAMES = {"]
+    for module, text in modules.items():
+        quoted = [f'"{name}"' for name in public_names(text)]
+        lines.append(f'    "{module}": (\n{_listed(quoted, " " * 8)}\n    ),')
+    lines += ["}", "_MODULE = {name: module for module, names in _NAMES.items() for name in names}",
+              "__all__ = list(_MODULE)", "", "",
+              "def __getattr__(name: str):",
+              "    if name not in _MODULE:",
+              '        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")',
+              '    value = getattr(importlib.import_module(f".{_MODULE[name]}", __name__), name)',
+              "    globals()[name] = value  # the next lookup finds it without coming here",
+              "    return value", "", "",
+              "def __dir__() -> list[str]:",
+              "    return sorted({*globals(), *__all__})"]
     return "\n".join([*lines, ""])
 
 
