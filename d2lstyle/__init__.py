@@ -11,14 +11,15 @@ _NAMES = {
         "load_image", "to_uint8", "save_image", "psnr", "color_stats", "match_colors",
     ),
     "plotting": (
-        "show_images", "use_lecture_style", "in_notebook", "LivePlot",
+        "show_images", "use_lecture_style",
     ),
     "features": (
-        "layer_names", "vgg19_layers", "caffe_weights_path", "caffe_state_dict", "default_device", "VGG19Features",
-        "torchvision_state_dict", "bfloat16_is_fast", "vgg19", "conv_flops", "conv_calls", "pass_flops",
+        "layer_names", "vgg19_layers", "caffe_weights_path", "caffe_state_dict", "default_device", "check_request",
+        "VGG19Features", "torchvision_state_dict", "bfloat16_is_fast", "vgg19", "conv_flops", "conv_calls",
+        "pass_flops",
     ),
     "losses": (
-        "content_loss", "GramProduct", "gram", "style_loss", "relative_weights", "tv_loss",
+        "content_loss", "gram", "style_loss", "relative_weights", "tv_loss",
     ),
     "synthesis": (
         "make_optimizer", "Synthesis", "converged", "synthesize", "StyleObjective", "lecture_recipe", "resize",

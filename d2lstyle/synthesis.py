@@ -178,7 +178,7 @@ def lecture_recipe(loss_fn: Callable[[torch.Tensor], torch.Tensor], init: torch.
 
 
 # --- notebooks/06_faster.ipynb, cell c12
-SCALES = (1.0,)  # full size only: a coarse level did not pay at 300x450 (the benchmark below)
+SCALES = (1.0,)  # full size only: a coarse level did not pay at 300x450 (appendix A1)
 COARSE_MIN_SIDE = 64  # relu5_1 sees a 16th of each side: on smaller levels its maps are under 4x4
 
 
@@ -197,6 +197,7 @@ def scale_images(images: torch.Tensor | Sequence[torch.Tensor], factor: float) -
     return resize(images, (max(MIN_SIDE, round(h * factor)), max(MIN_SIDE, round(w * factor))))
 
 
+# --- notebooks/06_faster.ipynb, cell c12b
 def pyramid_sizes(height: int, width: int, scales: Sequence[float]) -> list[tuple[int, int]]:
     """(h, w) of each level, coarse to fine: one per scale under 1 whose shorter side has COARSE_MIN_SIDE pixels
     or more, then the full size."""
@@ -228,31 +229,24 @@ def start_image(init: str | torch.Tensor, content_img: torch.Tensor, style_img: 
     raise ValueError(f"unknown init {init!r}: use one of {', '.join(INITS)} or an image tensor")
 
 
+# --- notebooks/06_faster.ipynb, cell c12c
 def transfer(content_img: torch.Tensor, style_img: torch.Tensor | Sequence[torch.Tensor], *, steps: int = 200,
              scales: Sequence[float] = SCALES, tol: float = 1e-3, patience: int = 10, restart: float = 0.005,
              optimizer: str = "lbfgs", init: str | torch.Tensor = "colors", seed: int = 0, lr: float | None = None,
              callback: Callback | None = None, objective=StyleObjective, **objective_options) -> Synthesis:
-    """Paint `content_img` (1, 3, H, W) in [0, 1] in the style of `style_img` (any size), coarse to fine if asked.
-
-    Each level (`scales`: fractions of the content's size; by default the full size only) resizes the content
-    and the style image (or each of a list of them) by the same factor, builds
-    `objective(content, style, **objective_options)` (StyleObjective: net, layers, weights) and runs `synthesize`
-    from the last level's result, upsampled, for at most `steps` steps, stopping once the loss falls by less than
-    a fraction `tol` over `patience` steps; with L-BFGS, a step over a fraction `restart` above the best loss
-    so far starts it afresh from the best image (`math.inf`: never). The network is `net` (default `vgg19()`).
-    init: "colors" (the content in the style's colours), "content", "noise" (drawn with `seed`) or an image
-    (1, 3, H, W) to continue from (full size only); see `start_image`. callback(step, img, losses) numbers the
-    steps of all levels in one sequence. Returns the last level's `Synthesis`, its image (1, 3, H, W) at full
-    size and its steps those of all levels.
-    """
+    """Paint `content_img` (1, 3, H, W) in [0, 1] in the style of `style_img` (any size, or a list of them).
+    Each level of `scales` (fractions of the size; full size only by default) resizes both images, builds
+    `objective(content, style, **objective_options)` (its `net` by default `vgg19()`) and runs `synthesize` from
+    the last level's result: at most `steps` steps, stopping when `patience` steps gain less than `tol`; with
+    L-BFGS a step more than `restart` above the best restarts from the best image. `init`: see `start_image`.
+    Returns the last level's `Synthesis` at full size, its `steps` those of all levels."""
     check_options(steps=steps, scales=scales, tol=tol, patience=patience, restart=restart, seed=seed, lr=lr)
     check_images(content_img=content_img, style_img=style_img, init=init)  # d2lstyle/checks.py
     height, width = content_img.shape[-2:]
     objective_options["net"] = net = objective_options.get("net") or vgg19()  # one network for all levels
-    x = start_image(init, content_img, style_img, seed).to(net.device)
-    done = 0  # steps of the finished levels
+    x, done = start_image(init, content_img, style_img, seed).to(net.device), 0  # done: steps of finished levels
 
-    def numbered(step: int, img: torch.Tensor, losses: dict) -> None:
+    def numbered(step: int, img: torch.Tensor, losses: dict) -> None:  # one sequence of steps over all levels
         if callback is not None:
             callback(done + step, img, losses)
 

@@ -8,6 +8,7 @@ JavaScript error. Screenshots go to build/screenshots/, among them one slide at 
 import base64
 import functools
 import http.server
+import io
 import json
 import shutil
 import subprocess
@@ -15,7 +16,9 @@ import threading
 import time
 import urllib.request
 
+import numpy as np
 import pytest
+from PIL import Image
 
 from d2lstyle import classroom
 
@@ -83,10 +86,28 @@ class Page:
                     found.append(f"{params['entry']['text']} {url}")
         return found
 
-    def screenshot(self, name: str) -> None:
+    def screenshot(self, name: str, timeout: float = 10) -> None:
+        """Save a screenshot once the page shows something: a capture taken before the page is drawn, or during a
+        slide transition, is blank (issue 23: the title slides of all decks were white), so it is taken again."""
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        data = self.call("Page.captureScreenshot", format="png")["data"]
-        (SCREENSHOTS / f"{name}.png").write_bytes(base64.b64decode(data))
+        deadline = time.monotonic() + timeout
+        while True:
+            png = base64.b64decode(self.call("Page.captureScreenshot", format="png")["data"])
+            (SCREENSHOTS / f"{name}.png").write_bytes(png)
+            if inked_pixels(png) >= MIN_INK or time.monotonic() > deadline:
+                break
+            time.sleep(0.25)
+        assert inked_pixels(png) >= MIN_INK, f"screenshot {name}.png is blank: nothing was drawn in {timeout} s"
+
+
+MIN_INK = 2000  # pixels: a line of heading text has several thousand; a blank page none
+
+
+def inked_pixels(png: bytes) -> int:
+    """How many pixels of a screenshot differ clearly (by more than 48 of 255 in grey) from its commonest colour."""
+    grey = np.asarray(Image.open(io.BytesIO(png)).convert("L"), dtype=np.int16)
+    background = np.bincount(grey.ravel()).argmax()
+    return int((np.abs(grey - background) > 48).sum())
 
 
 @pytest.fixture(scope="module")
@@ -184,17 +205,18 @@ def test_deck_runs_without_errors(site, page, path):
     assert page.evaluate("Reveal.getTotalSlides()") > 3
     assert page.evaluate(TOO_TALL) == [], "slides (h, v, height) whose content is taller than the projector's 720 px"
     assert page.errors() == []
+    page.evaluate("Reveal.slide(0, 0, 0)")  # back to the title: TOO_TALL has walked through every slide
     page.screenshot(f"deck_{path.stem}_title")
 
 
 def test_a_figure_slide_at_projector_size(site, page):
-    """The result slide of notebook 5 (its second with a figure: content, style, result) at 1280x720: the
-    screenshot shows whether its figure is legible."""
+    """The result slide of notebook 5 (its third with a figure, after the method's diagram and the live plot:
+    content, style, result) at 1280x720: the screenshot shows whether its figure is legible."""
     path = next(p for p in classroom.notebooks() if p.name.startswith("05_"))
     page.open(f"{site}/slides/{path.stem}.slides.html", PROJECTOR)
     page.evaluate(REVEAL_READY)
     shown = page.evaluate("""(() => { const slides = Reveal.getSlides().filter(s => s.querySelector('img'));
-        const slide = slides[1] || slides[0]; const at = Reveal.getIndices(slide); Reveal.slide(at.h, at.v, 99);
+        const slide = slides[2] || slides[0]; const at = Reveal.getIndices(slide); Reveal.slide(at.h, at.v, 99);
         const img = Reveal.getCurrentSlide().querySelector('img'); const box = img.getBoundingClientRect();
         return {width: box.width, height: box.height, top: box.top, bottom: box.bottom}; })()""")
     time.sleep(1)  # the slide transition

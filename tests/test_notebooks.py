@@ -1,6 +1,7 @@
 """The notebooks are committed executed, so that a reader sees every output without running anything."""
 
 import json
+import re
 
 import pytest
 
@@ -10,7 +11,7 @@ NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 
 
 def test_the_lessons_are_there_in_order():
-    assert [p.name[:3] for p in NOTEBOOKS] == ["01_", "02_", "03_", "04_", "05_", "06_", "07_", "08_"]
+    assert [p.name[:3] for p in NOTEBOOKS] == ["01_", "02_", "03_", "04_", "05_", "06_", "07_", "08_", "A1_"]
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
@@ -23,3 +24,26 @@ def test_committed_executed_in_order_without_errors(path):
 
 def test_notebooks_stay_small():
     assert sum(p.stat().st_size for p in NOTEBOOKS) < 5_000_000, "keep figures small (JPEG, modest sizes)"
+
+
+LESSONS = [p for p in NOTEBOOKS if p.name[:2] in ("01", "02", "03", "04", "05", "06", "07")]
+
+
+def prose_words(path) -> int:
+    """Words of a notebook's markdown cells, code blocks left out (tables, formulas and references count)."""
+    cells = json.loads(path.read_text())["cells"]
+    text = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "markdown")
+    return len(re.sub(r"```.*?```", "", text, flags=re.S).split())
+
+
+@pytest.mark.parametrize("path", LESSONS, ids=lambda p: p.name)
+def test_a_lesson_is_read_in_one_sitting(path):
+    """Issue 23: at most 1,200 words of prose a notebook (notebook 7, eight controls: 1,500), opening with learning
+    goals and ending with a Summary, Exercises and References that link the d2l chapter in English and Chinese."""
+    assert prose_words(path) <= (1500 if path.name.startswith("07") else 1200)
+    markdown = [("".join(c["source"])) for c in json.loads(path.read_text())["cells"] if c["cell_type"] == "markdown"]
+    assert "**Learning goals.**" in markdown[0]
+    headings = [line for text in markdown for line in text.splitlines() if line.startswith("## ")]
+    assert headings[-3:] in (["## Exercises", "## Summary", "## References"],
+                             ["## Explore with sliders", "## Summary", "## References"])
+    assert "d2l.ai/chapter_computer-vision/neural-style" in markdown[-1] and "风格迁移" in markdown[-1]

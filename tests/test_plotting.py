@@ -4,7 +4,8 @@ matplotlib.use("Agg")
 
 import torch  # noqa: E402
 
-from d2lstyle import LivePlot, show_images  # noqa: E402
+from d2lstyle import show_images  # noqa: E402
+from d2lstyle.live import LivePlot  # noqa: E402
 
 
 def test_show_images_lays_out_titled_panels_without_axes():
@@ -20,10 +21,10 @@ def test_show_images_lays_out_titled_panels_without_axes():
 def test_live_plot_redraws_within_its_time_budget_and_draws_the_last_step(monkeypatch):
     import IPython.display
 
-    import d2lstyle.plotting
+    import d2lstyle.live
 
     clock = FakeClock()
-    monkeypatch.setattr(d2lstyle.plotting, "perf_counter", clock)
+    monkeypatch.setattr(d2lstyle.live, "perf_counter", clock)
     shown = []
     monkeypatch.setattr(IPython.display, "display", lambda fig, display_id: shown.append(fig) or DummyHandle(shown))
     monkeypatch.setattr(LivePlot, "draw", lambda self, step, img: clock.advance(0.1) or shown.append(step))

@@ -17,7 +17,8 @@ CODE = """
 %matplotlib inline
 %config InlineBackend.figure_formats = ["jpeg"]
 import statistics, time
-from d2lstyle import LivePlot, load_image, transfer, vgg19
+from d2lstyle import load_image, transfer, vgg19
+from d2lstyle.live import LivePlot
 net = vgg19()
 content = load_image("data/chelsea.png", size={size})
 style = load_image("data/starry_night.jpg", size={size})
