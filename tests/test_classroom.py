@@ -81,7 +81,6 @@ def test_student_version_differs_only_in_solutions(path):
 # still sees every step number, the skipped ones repeating the last), so that "runs up to its first exercise" is
 # checked quickly; nbval runs the instructor notebooks in full.
 QUICK = """
-import sys
 from IPython import get_ipython
 import d2lstyle
 
@@ -107,7 +106,7 @@ def _quicken_synthesize(*_):  # also a synthesize that a notebook defines itself
     if "synthesize" in namespace and not getattr(namespace["synthesize"], "quick", False):
         namespace["synthesize"] = _quick(namespace["synthesize"])
 
-module = sys.modules["d2lstyle.synthesis"]
+import d2lstyle.synthesis as module  # d2lstyle imports its modules on first use: this is the first
 d2lstyle.synthesize = module.synthesize = _quick(module.synthesize)
 get_ipython().events.register("post_run_cell", _quicken_synthesize)
 """
