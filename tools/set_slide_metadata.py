@@ -98,7 +98,7 @@ SLIDES = {
 
 # Figures too tall to share a slide with the code that draws them: the deck shows only the output.
 FIGURE_ONLY = {"01_images_and_features": ["i1-quant", "c21"],
-               "03_gram_matrix_style": ["c03b", "i3-heat"],
+               "03_gram_matrix_style": ["c03b", "i3-heat", "c13"],
                "05_style_transfer": ["i5-diagram", "c11", "i5-tv", "i5-explore"],
                "06_faster": ["c04", "c08", "st-measure", "st-plot", "c10", "b16-measure", "b16-run", "c15"],
                "07_controls": ["c09", "c12", "c29", "c31"],
