@@ -129,7 +129,7 @@ class VGG19Features(nn.Module):
 
     def normalize(self, img: torch.Tensor) -> torch.Tensor:
         """RGB in [0, 1] -> the input the weights were trained on."""
-        return ((img.to(self.device).flip(1) if self.bgr else img.to(self.device)) - self.mean) / self.std
+        return ((img.flip(1) if self.bgr else img).to(self.device) - self.mean) / self.std
 
     def forward(self, img: torch.Tensor, layers: Iterable[str]) -> dict[str, torch.Tensor]:
         wanted = check_request(img, layers)
