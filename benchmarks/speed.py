@@ -11,7 +11,7 @@ It optimises the project's own `StyleObjective` (default images, weights and los
     its passes run in bfloat16, and on a CPU the network is stored channel-last; the objective it reaches is
     scored in float32, like the recipe's); then, since its stopping rule ends it early, the same run on for
     `--long-steps` steps (500) without that rule, once as `transfer` runs it and once without its restarts of
-    L-BFGS (`restart=math.inf`), to show what they are for.
+    L-BFGS (`restart=0`), to show what they are for.
 
 It prints and writes (JSON, CSV of the objective against wall time) the objective each reaches at the output size,
 the wall time each of (b) needs to reach (a)'s final value, the ratio, seconds per step against the bare
@@ -29,7 +29,6 @@ from __future__ import annotations
 import argparse
 import copy
 import json
-import math
 import os
 import platform
 import resource
@@ -119,14 +118,14 @@ def project_runs(objective: StyleObjective, content: torch.Tensor, style: torch.
                  without_restarts: bool = True) -> dict:
     """(b) `transfer()` with its defaults; then, unless long_steps is 0, the same run on for `long_steps` steps
     without the stopping rule, as `transfer` runs it and, if `without_restarts`, once more without L-BFGS's
-    restarts (`restart=math.inf`)."""
+    restarts (`restart=0`)."""
     runs = {"transfer()": lambda cb: transfer(content, style, net=net, callback=cb)}
     if long_steps:
         runs[f"transfer(steps={long_steps}, tol=0)"] = lambda cb: transfer(content, style, net=net, callback=cb,
                                                                             steps=long_steps, tol=0)
     if long_steps and without_restarts:
         runs["the same without restarts"] = lambda cb: transfer(content, style, net=net, callback=cb,
-                                                                 steps=long_steps, tol=0, restart=math.inf)
+                                                                 steps=long_steps, tol=0, restart=0)
     results = {}
     for name, optimise in runs.items():
         results[name] = project_run(objective, content, optimise)

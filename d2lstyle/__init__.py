@@ -22,13 +22,15 @@ _NAMES = {
         "content_loss", "gram", "style_loss", "relative_weights", "tv_loss",
     ),
     "synthesis": (
-        "make_optimizer", "Synthesis", "converged", "synthesize", "StyleObjective", "lecture_recipe", "resize",
-        "scale_images", "pyramid_sizes", "start_image", "transfer",
+        "make_optimizer", "Synthesis", "evaluate", "synthesize", "targets_and_scales", "StyleObjective",
+        "lecture_recipe", "converged", "stalled", "synthesize_with_restarts", "resize", "scale_images",
+        "pyramid_sizes", "start_image", "transfer",
     ),
     "controls": (
         "scale_style", "check_size", "rgb_to_yiq", "yiq_to_rgb", "luminance", "match_luminance", "with_chroma",
         "weighted_gram", "mean_cov", "mask_from_image", "layer_mask", "blend_weights", "blend",
-        "check_layer_weights", "check_masks", "ControlledObjective", "controlled_transfer",
+        "check_layer_weights", "check_masks", "check_statistic", "style_regions", "ControlledObjective",
+        "controlled_transfer",
     ),
     "feedforward": (
         "reflect_conv", "norm_layer", "conv_block", "up_block", "Residual", "TransformNet", "gram_batch",

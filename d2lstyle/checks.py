@@ -53,7 +53,7 @@ RULES = {
     "patience": (lambda v: _whole(v) and v >= 1, "give a whole number of steps, 1 or more"),
     "seed": (lambda v: _whole(v) and 0 <= v < 2**64, "give a whole number from 0 to 2**64 - 1"),
     "tol": (lambda v: _number(v) and 0 <= v < math.inf, "give a fraction, 0 or more (0: run every step)"),
-    "restart": (lambda v: _number(v) and v >= 0, "give a fraction, 0 or more (math.inf: never restart)"),
+    "restart": (lambda v: _whole(v) and v >= 0, "give a whole number of steps, 0 or more (0: never restart)"),
     "lr": (lambda v: v is None or (_number(v) and 0 < v < math.inf), "give a positive learning rate, or None"),
     "style_scale": (lambda v: v is None or (_number(v) and 0 < v < math.inf), "give a positive factor, or None"),
     "scales": (lambda v: len(v) > 0 and all(_number(s) and 0 < s <= 1 for s in v),

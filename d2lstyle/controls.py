@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from collections.abc import Callable
 from dataclasses import replace
 
 import torch
@@ -74,10 +75,8 @@ def with_chroma(result: torch.Tensor, content: torch.Tensor) -> torch.Tensor:
 
 # --- notebooks/07_controls.ipynb, cell c14
 def weighted_gram(X: torch.Tensor, w: torch.Tensor | None = None) -> tuple[torch.Tensor]:
-    """(Gram matrix (c, c),) of a feature map X (1, c, h, w), each position weighted by w (1, 1, h, w).
-
-    Without w it is `gram(X)`; with w it is sum_p w_p x_p x_p^T / (c sum_p w_p): the Gram matrix of a region.
-    """
+    """(Gram matrix (c, c),) of a feature map X (1, c, h, w), each position weighted by w (1, 1, h, w): without w
+    `gram(X)`; with w sum_p w_p x_p x_p^T / (c sum_p w_p), the Gram matrix of a region."""
     if w is None:
         return (gram(X),)
     c = X.shape[1]
@@ -158,49 +157,54 @@ def check_masks(masks: torch.Tensor, n_styles: int, style_blend) -> torch.Tensor
     return masks.float()
 
 
+# --- notebooks/07_controls.ipynb, cell c16c
+def check_statistic(name: str) -> Callable:
+    """The style statistic called `name` in STATISTICS; one clear error for another name."""
+    if name not in STATISTICS:
+        raise ValueError(f"unknown statistic {name!r}: use one of {', '.join(STATISTICS)}")
+    return STATISTICS[name]
+
+
+def style_regions(per_style: list[dict[str, tuple]], style_blend: Sequence[float] | None, masks: torch.Tensor | None,
+                  device: torch.device) -> list[tuple[dict[str, tuple], torch.Tensor | None, dict[str, list[float]]]]:
+    """(targets, mask, relative weights) of each region of the content. Without masks one region, everywhere: the
+    blend of the styles' targets. With masks (1, n_styles, H, W), one region per style: its targets inside its mask."""
+    if masks is None:
+        regions = [(blend(per_style, blend_weights(style_blend, len(per_style))), None)]
+    else:
+        masks = check_masks(masks, len(per_style), style_blend).to(device)
+        regions = [(targets, masks[:, k:k + 1]) for k, targets in enumerate(per_style)]
+    scales = [{n: list(relative_weights(dict(enumerate(st))).values()) for n, st in t.items()} for t, _ in regions]
+    return [(targets, mask, s) for (targets, mask), s in zip(regions, scales, strict=True)]
+
+
 # --- notebooks/07_controls.ipynb, cell c17
 class ControlledObjective(StyleObjective):
-    """StyleObjective with the controls: several style images, blended or placed by masks; per-layer style weights;
-    the Gram matrix or the features' mean and covariance as the style statistic.
-
-    style_img: one image (1, 3, h, w) or a list of them. style_blend: one weight per style (default equal): the
-    targets are the weighted mix of the styles' statistics. masks: (1, n_styles, H, W) in [0, 1] over the content
-    (see `mask_from_image`): style k is matched only inside mask k; outside every mask there is no style loss.
-    style_layer_weights: one factor per style layer (default 1). statistic: "gram" or "meancov". Other keywords as
-    StyleObjective; with one style and these defaults the two objectives are equal.
-    """
-
+    """StyleObjective with the controls. style_img: one image (1, 3, h, w) or a list; style_blend: one weight per
+    style (default equal); masks (1, n_styles, H, W) in [0, 1]: style k only inside mask k (`style_regions`);
+    style_layer_weights: one factor per style layer (default 1); statistic: "gram" or "meancov". Other keywords as
+    StyleObjective; with one style and these defaults the two objectives are equal."""
     def __init__(self, content_img: torch.Tensor, style_img: torch.Tensor | Sequence[torch.Tensor], *,
                  style_blend: Sequence[float] | None = None, masks: torch.Tensor | None = None,
                  style_layer_weights: Sequence[float] | None = None, statistic: str = "gram", **options):
-        if statistic not in STATISTICS:
-            raise ValueError(f"unknown statistic {statistic!r}: use one of {', '.join(STATISTICS)}")
-        self.statistic, self.style_blend, self.masks = STATISTICS[statistic], style_blend, masks
+        self.statistic, self.style_blend, self.masks = check_statistic(statistic), style_blend, masks
         self.style_layer_weights = style_layer_weights
         super().__init__(content_img, style_img, **options)  # calls prepare_style below
 
-    def prepare_style(self, style_img: torch.Tensor | Sequence[torch.Tensor]) -> None:
-        """Each region's targets (one region without masks), each statistic relative to its target's size."""
-        styles = _as_list(style_img)
+    def prepare_style(self, style_img: torch.Tensor | Sequence[torch.Tensor]) -> None:  # each region's targets
         self.layer_weights = check_layer_weights(self.style_layer_weights, self.style_layers)
-        per_style = [{n: self.statistic(f) for n, f in self.net(s, self.style_layers).items()} for s in styles]
-        if self.masks is None:
-            self.regions = [(blend(per_style, blend_weights(self.style_blend, len(styles))), None)]
-        else:
-            masks = check_masks(self.masks, len(styles), self.style_blend).to(self.net.device)
-            self.regions = [(targets, masks[:, k:k + 1]) for k, targets in enumerate(per_style)]
-        self.region_scales = [{n: list(relative_weights(dict(enumerate(stats))).values()) for n, stats in t.items()}
-                              for t, _ in self.regions]
+        per_style = [{n: self.statistic(f) for n, f in self.net(img, self.style_layers).items()}
+                     for img in _as_list(style_img)]
+        self.regions = style_regions(per_style, self.style_blend, self.masks, self.net.device)
 
-    def style_term(self, features: dict[str, torch.Tensor]) -> torch.Tensor:
-        """Sum over regions (one without masks) and style layers of each statistic's relative squared error."""
+    def style_term(self, features: dict[str, torch.Tensor]) -> torch.Tensor:  # over regions and style layers
         total = 0
-        for (targets, mask), scales in zip(self.regions, self.region_scales, strict=True):
+        for targets, mask, scales in self.regions:
             for n, layer_weight in zip(self.style_layers, self.layer_weights, strict=True):
                 w = None if mask is None else layer_mask(mask, features[n].shape[-2:])
                 share = 1 if w is None else w.mean()  # a region counts by its area
-                stats = self.statistic(features[n], w)
-                error = sum(s * ((x - t) ** 2).mean() for x, t, s in zip(stats, targets[n], scales[n], strict=True))
+                stats = zip(self.statistic(features[n], w), targets[n], scales[n], strict=True)
+                error = sum(s * ((x - t) ** 2).mean() for x, t, s in stats)
                 total = total + share * layer_weight * error
         return total
 

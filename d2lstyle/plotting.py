@@ -39,7 +39,7 @@ def show_images(images: Sequence[torch.Tensor], titles: Sequence[str] | None = N
 # Sizes in points, chosen so that a figure 9 inches wide stays readable from the back of a lecture hall.
 LECTURE_STYLE = {"font.size": 16, "axes.titlesize": 20, "axes.labelsize": 18, "xtick.labelsize": 15,
                  "ytick.labelsize": 15, "legend.fontsize": 15, "lines.linewidth": 3.0, "lines.markersize": 9,
-                 "axes.linewidth": 1.5}
+                 "axes.linewidth": 1.5, "axes.formatter.min_exponent": 3}  # log axes: 2, 3, 4 rather than 2x10^0
 
 
 def use_lecture_style(on: bool = True) -> None:

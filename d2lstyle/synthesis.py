@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
-from collections.abc import Sequence
+from dataclasses import dataclass, field
 from dataclasses import replace
+from collections.abc import Sequence
 
 import torch
 import torch.nn.functional as F
@@ -39,68 +39,60 @@ def make_optimizer(name: str, params: list[torch.Tensor], lr: float | None = Non
     raise ValueError(f"unknown optimizer {name!r}: use 'lbfgs' or 'adam'")
 
 
+# --- notebooks/02_content_loss.ipynb, cell c07a
 @dataclass
 class Synthesis:
     """What `synthesize` returns: the `image` (1, 3, H, W) with the lowest total `loss` seen, the `steps` taken, and
-    why it stopped: "steps" (all were taken), "tol" (the loss stalled), "interrupt" (Ctrl-C) or "nonfinite" (the
-    loss became NaN or infinite)."""
+    why it stopped: "steps" (all were taken), "interrupt" (Ctrl-C), "nonfinite" (the loss became NaN or infinite)
+    or the reason a `stop` rule gave (notebook 6)."""
 
     image: torch.Tensor
     loss: float
     steps: int
     stopped_by: str
+    history: list[float] = field(default_factory=list)  # the best loss after each step
 
 
-def converged(history: list[float], tol: float, patience: int) -> bool:
-    """True when the loss fell by less than a fraction `tol` over the last `patience` steps (never when tol=0)."""
-    return tol > 0 and len(history) > patience and history[-patience - 1] - history[-1] < tol * abs(history[-1])
+def evaluate(loss_fn: LossFn, x: torch.Tensor) -> dict[str, float]:
+    """The losses of image `x` as floats, with their sum as "total", after back-propagating that sum into x.grad."""
+    x.grad = None
+    out = loss_fn(x)
+    parts = out if isinstance(out, dict) else {"loss": out}
+    total = sum(parts.values())
+    total.backward()
+    return {**{k: v.item() for k, v in parts.items()}, "total": total.item()}
 
 
+# --- notebooks/02_content_loss.ipynb, cell c07b
 def synthesize(loss_fn: LossFn, init: torch.Tensor, *, steps: int = 100, optimizer: str = "lbfgs",
-               lr: float | None = None, callback: Callback | None = None, tol: float = 0.0,
-               patience: int = 10, restart: float = 0.005) -> Synthesis:
-    """Optimise the pixels of an image (1, 3, H, W) in [0, 1], starting from `init`, to minimise `loss_fn`.
-
-    loss_fn(img): a scalar tensor or a dict of them, whose sum is minimised. Pixels are clamped to [0, 1] after
-    each step; callback(step, img, losses) gets the losses (floats, with "total") of the image before that step.
-    Stops after `steps` steps, or sooner: `converged(best losses, tol, patience)`, Ctrl-C, a loss not finite. With
-    L-BFGS, a step over a fraction `restart` above the best loss restarts it from the best image (math.inf: never).
-    """
+               lr: float | None = None, callback: Callback | None = None,
+               stop: Callable[[list[float]], str | None] | None = None) -> Synthesis:
+    """Optimise the pixels of `init` (1, 3, H, W) in [0, 1] to minimise `loss_fn` (a scalar, or a dict of scalars
+    to add up), clamped to [0, 1] after each step; callback(step, img, losses) gets the losses before the step.
+    Stops after `steps` steps, on Ctrl-C, on a loss that is not finite, or when stop(best losses) names a reason."""
     x = init.detach().clone().requires_grad_(True)
     opt = make_optimizer(optimizer, [x], lr)
-    losses, best, history = {}, {"total": math.inf, "img": x.detach().clone()}, []
-
-    def closure():
-        opt.zero_grad()
-        out = loss_fn(x)
-        parts = out if isinstance(out, dict) else {"loss": out}
-        total = sum(parts.values())
-        total.backward()
-        losses.update({k: v.item() for k, v in parts.items()}, total=total.item())
-        if losses["total"] < best["total"]:
-            best.update(total=losses["total"], img=x.detach().clone())
-        return total
-
-    step = 0
+    best, losses, step = Synthesis(x.detach().clone(), math.inf, 0, "steps"), {}, 0
+    def closure() -> float:
+        losses.update(evaluate(loss_fn, x))
+        if losses["total"] < best.loss:  # keep the best image: a step can go uphill
+            best.image, best.loss = x.detach().clone(), losses["total"]
+        return losses["total"]
     try:
         for step in range(1, steps + 1):
             opt.step(closure)
             if not math.isfinite(losses["total"]):
-                return Synthesis(best["img"], best["total"], step, "nonfinite")
+                return replace(best, steps=step, stopped_by="nonfinite")
             with torch.no_grad():
-                x.clamp_(0, 1)
-                # the clamp shortens some steps and misleads L-BFGS's memory: after a step uphill, start afresh
-                if optimizer == "lbfgs" and losses["total"] > (1 + restart) * best["total"]:
-                    x.copy_(best["img"])
-                    opt = make_optimizer(optimizer, [x], lr)
+                x.clamp_(0, 1)  # the pixels stay an image
             if callback is not None:
                 callback(step, x.detach(), dict(losses))
-            history.append(best["total"])
-            if converged(history, tol, patience):
-                return Synthesis(best["img"], best["total"], step, "tol")
+            best.history.append(best.loss)
+            if stop is not None and (reason := stop(best.history)):
+                return replace(best, steps=step, stopped_by=reason)
     except KeyboardInterrupt:  # Ctrl-C: keep the best image so far
-        return Synthesis(best["img"], best["total"], step, "interrupt")
-    return Synthesis(best["img"], best["total"], step, "steps")
+        return replace(best, steps=step, stopped_by="interrupt")
+    return replace(best, steps=step)
 
 
 # --- notebooks/05_style_transfer.ipynb, cell c03
@@ -108,13 +100,17 @@ CONTENT_LAYERS = ("relu4_2",)
 STYLE_LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")
 
 
+def targets_and_scales(net: torch.nn.Module, img: torch.Tensor, layers: list[str],
+                       statistic: Callable[[torch.Tensor], torch.Tensor] = lambda f: f) -> tuple[dict, dict]:
+    """The target statistic(features) of an image at each layer, and the targets' relative weights."""
+    targets = {n: statistic(f) for n, f in net(img, layers).items()}
+    return targets, relative_weights(targets)
+
+
+# --- notebooks/05_style_transfer.ipynb, cell c03b
 class StyleObjective:
-    """The style-transfer loss of an image (1, 3, H, W) in [0, 1] of the content image's size.
-
-    Targets are computed once here. `objective(img)` is the total (a differentiable scalar), `objective.parts(img)`
-    the weighted content, style and TV terms. `net` is a feature extractor like `vgg19()` (the default).
-    """
-
+    """The style-transfer loss of an image (1, 3, H, W) in [0, 1], the content image's size: `objective(img)` is the
+    total, `objective.parts(img)` the weighted terms. Targets are computed once, here; `net`: like `vgg19()`."""
     def __init__(self, content_img: torch.Tensor, style_img: torch.Tensor, *, net: torch.nn.Module | None = None,
                  content_layers=CONTENT_LAYERS, style_layers=STYLE_LAYERS, content_weight: float = 1.0,
                  style_weight: float = 2.0, tv_weight: float = 1.0):
@@ -123,28 +119,21 @@ class StyleObjective:
         self.style_layers = check_layers("style_layers", style_layers)
         self.net = net if net is not None else vgg19()
         self.weights = {"content": content_weight, "style": style_weight, "tv": tv_weight}
-        with torch.no_grad():
-            self.content_targets = self.net(content_img, self.content_layers)
+        with torch.no_grad():  # the targets are constants
+            self.content_targets, self.content_scale = targets_and_scales(self.net, content_img, self.content_layers)
             self.prepare_style(style_img)
-        self.content_scale = relative_weights(self.content_targets)
 
-    def prepare_style(self, style_img: torch.Tensor) -> None:
-        """The style's targets, Gram matrices (c, c), and their relative weights (once, without gradients)."""
-        self.style_targets = {k: gram(f) for k, f in self.net(style_img, self.style_layers).items()}
-        self.style_scale = relative_weights(self.style_targets)
+    def prepare_style(self, style_img: torch.Tensor) -> None:  # the style's targets: Gram matrices (c, c)
+        self.style_targets, self.style_scale = targets_and_scales(self.net, style_img, self.style_layers, gram)
 
-    def style_term(self, features: dict[str, torch.Tensor]) -> torch.Tensor:
-        """The style loss of an image's features: each layer's squared Gram error relative to its target's size."""
-        return sum(self.style_scale[n] * style_loss(features[n], self.style_targets[n]) for n in self.style_layers)
-
-    def parts(self, img: torch.Tensor) -> dict[str, torch.Tensor]:
-        """The weighted "content", "style" and "tv" losses of `img` (scalars)."""
-        features = self.net(img, self.content_layers + self.style_layers)
-        content = sum(self.content_scale[n] * content_loss(features[n], self.content_targets[n])
-                      for n in self.content_layers)
-        w = self.weights
-        return {"content": w["content"] * content, "style": w["style"] * self.style_term(features),
+    def parts(self, img: torch.Tensor) -> dict[str, torch.Tensor]:  # the weighted "content", "style" and "tv" terms
+        f, w = self.net(img, self.content_layers + self.style_layers), self.weights
+        content = sum(self.content_scale[n] * content_loss(f[n], self.content_targets[n]) for n in self.content_layers)
+        return {"content": w["content"] * content, "style": w["style"] * self.style_term(f),
                 "tv": w["tv"] * tv_loss(img)}
+
+    def style_term(self, features: dict[str, torch.Tensor]) -> torch.Tensor:  # each layer relative to its target
+        return sum(self.style_scale[n] * style_loss(features[n], self.style_targets[n]) for n in self.style_layers)
 
     def __call__(self, img: torch.Tensor) -> torch.Tensor:
         return sum(self.parts(img).values())
@@ -175,6 +164,44 @@ def lecture_recipe(loss_fn: Callable[[torch.Tensor], torch.Tensor], init: torch.
         if callback is not None:
             callback(step, x.detach(), {"total": loss.item()})
     return x.detach()
+
+
+# --- notebooks/06_faster.ipynb, cell c11c
+def converged(history: list[float], tol: float, patience: int) -> bool:
+    """True when the best loss fell by less than a fraction `tol` over the last `patience` steps (never when tol=0)."""
+    return tol > 0 and len(history) > patience and history[-patience - 1] - history[-1] < tol * abs(history[-1])
+
+
+def stalled(history: list[float], patience: int) -> bool:
+    """True when the best loss has not fallen at all over the last `patience` steps."""
+    return len(history) > patience and history[-1] >= history[-patience - 1]
+
+
+# --- notebooks/06_faster.ipynb, cell c11r
+def synthesize_with_restarts(loss_fn: LossFn, init: torch.Tensor, *, steps: int = 100, tol: float = 0.0,
+                             patience: int = 10, restart: int = 10, optimizer: str = "lbfgs",
+                             callback: Callback | None = None, **options) -> Synthesis:
+    """`synthesize` with two levers: it stops once `patience` steps gain less than a fraction `tol` (`converged`),
+    and with L-BFGS, once `restart` steps bring no new best (`stalled`; 0: never), it starts again from the best
+    image with an empty memory. `steps`, the callback's step numbers and the history count across restarts."""
+    earlier, done, image = [], 0, init
+
+    def stop(history: list[float]) -> str | None:
+        if converged(earlier + history, tol, patience):
+            return "tol"
+        return "restart" if restart and optimizer == "lbfgs" and stalled(history, restart) else None
+
+    def numbered(step: int, img: torch.Tensor, losses: dict) -> None:
+        if callback is not None:
+            callback(done + step, img, losses)
+
+    while True:
+        result = synthesize(loss_fn, image, steps=steps - done, optimizer=optimizer, callback=numbered, stop=stop,
+                            **options)
+        earlier, done, image = earlier + result.history, done + result.steps, result.image
+        if result.stopped_by != "restart" or done >= steps:
+            stopped_by = "steps" if result.stopped_by == "restart" else result.stopped_by
+            return replace(result, steps=done, history=earlier, stopped_by=stopped_by)
 
 
 # --- notebooks/06_faster.ipynb, cell c12
@@ -231,14 +258,14 @@ def start_image(init: str | torch.Tensor, content_img: torch.Tensor, style_img: 
 
 # --- notebooks/06_faster.ipynb, cell c12c
 def transfer(content_img: torch.Tensor, style_img: torch.Tensor | Sequence[torch.Tensor], *, steps: int = 200,
-             scales: Sequence[float] = SCALES, tol: float = 1e-3, patience: int = 10, restart: float = 0.005,
+             scales: Sequence[float] = SCALES, tol: float = 1e-3, patience: int = 10, restart: int = 10,
              optimizer: str = "lbfgs", init: str | torch.Tensor = "colors", seed: int = 0, lr: float | None = None,
              callback: Callback | None = None, objective=StyleObjective, **objective_options) -> Synthesis:
     """Paint `content_img` (1, 3, H, W) in [0, 1] in the style of `style_img` (any size, or a list of them).
     Each level of `scales` (fractions of the size; full size only by default) resizes both images, builds
-    `objective(content, style, **objective_options)` (its `net` by default `vgg19()`) and runs `synthesize` from
-    the last level's result: at most `steps` steps, stopping when `patience` steps gain less than `tol`; with
-    L-BFGS a step more than `restart` above the best restarts from the best image. `init`: see `start_image`.
+    `objective(content, style, **objective_options)` (its `net` by default `vgg19()`) and runs
+    `synthesize_with_restarts` from the last level's result: at most `steps` steps, stopping when `patience` steps
+    gain less than `tol`, restarting L-BFGS after `restart` steps without a new best. `init`: see `start_image`.
     Returns the last level's `Synthesis` at full size, its `steps` those of all levels."""
     check_options(steps=steps, scales=scales, tol=tol, patience=patience, restart=restart, seed=seed, lr=lr)
     check_images(content_img=content_img, style_img=style_img, init=init)  # d2lstyle/checks.py
@@ -253,8 +280,8 @@ def transfer(content_img: torch.Tensor, style_img: torch.Tensor | Sequence[torch
     sizes = [(height, width)] if isinstance(init, torch.Tensor) else pyramid_sizes(height, width, scales)
     for size in sizes:
         loss = objective(resize(content_img, size), scale_images(style_img, size[0] / height), **objective_options)
-        result = synthesize(loss.parts, resize(x, size), steps=steps, optimizer=optimizer, lr=lr,
-                            callback=numbered, tol=tol, patience=patience, restart=restart)
+        result = synthesize_with_restarts(loss.parts, resize(x, size), steps=steps, optimizer=optimizer, lr=lr,
+                                          callback=numbered, tol=tol, patience=patience, restart=restart)
         x, done = result.image, done + result.steps
         if result.stopped_by in ("interrupt", "nonfinite"):  # the pyramid stops too
             break

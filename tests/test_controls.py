@@ -93,7 +93,7 @@ def test_blend_targets_are_the_weighted_mix_of_gram_matrices(random_net, tiny_pa
     content, a = tiny_pair
     b = smooth_image(40, 40, seed=3)
     objective = ControlledObjective(content, [a, b], net=random_net, style_blend=[1, 3])
-    (targets, _), = objective.regions
+    (targets, _, _), = objective.regions
     fa, fb = random_net(a, ["relu2_1"])["relu2_1"], random_net(b, ["relu2_1"])["relu2_1"]
     assert torch.allclose(targets["relu2_1"][0], 0.25 * gram(fa) + 0.75 * gram(fb), rtol=1e-5, atol=1e-7)
 

@@ -47,3 +47,16 @@ def test_a_lesson_is_read_in_one_sitting(path):
     assert headings[-3:] in (["## Exercises", "## Summary", "## References"],
                              ["## Explore with sliders", "## Summary", "## References"])
     assert "d2l.ai/chapter_computer-vision/neural-style" in markdown[-1] and "风格迁移" in markdown[-1]
+
+
+def test_the_lecture_is_read_in_an_hour():
+    """Issue 23: notebooks 01-07 hold at most 6,000 words of prose in all (about 45 minutes of reading)."""
+    assert sum(prose_words(path) for path in LESSONS) <= 6000
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_no_code_cell_is_over_30_lines(path):
+    """Issue 23: a code cell shows one idea; longer code lives in a hand-written module of the package."""
+    cells = json.loads(path.read_text())["cells"]
+    assert {c["id"]: n for c in cells if c["cell_type"] == "code"
+            and (n := len("".join(c["source"]).splitlines())) > 30} == {}

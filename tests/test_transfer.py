@@ -18,7 +18,7 @@ from d2lstyle import (
 )
 from d2lstyle.batch import DEFAULT_CONTENT, DEFAULT_STYLE
 from d2lstyle.images import color_stats, match_colors
-from d2lstyle.synthesis import converged, pyramid_sizes, start_image
+from d2lstyle.synthesis import converged, pyramid_sizes, stalled, start_image, synthesize_with_restarts
 from tests.conftest import Net, smooth_image
 
 
@@ -152,8 +152,17 @@ def test_synthesize_stops_once_the_loss_stalls():
         calls.append(1)
         return quadratic(target)(img)
 
-    result = synthesize(loss, torch.zeros(1, 3, 8, 8), steps=200, tol=1e-3, patience=5)
+    result = synthesize_with_restarts(loss, torch.zeros(1, 3, 8, 8), steps=200, tol=1e-3, patience=5)
     assert 5 < len(calls) < 200 and (result.stopped_by, result.steps) == ("tol", len(calls))
+    assert len(result.history) == result.steps and result.history == sorted(result.history, reverse=True)
+
+
+def test_synthesize_stops_when_its_rule_names_a_reason():
+    seen = []
+    result = synthesize(quadratic(torch.full((1, 3, 8, 8), 0.3)), torch.zeros(1, 3, 8, 8), steps=50,
+                        stop=lambda history: seen.append(list(history)) or ("enough" if len(history) == 7 else None))
+    assert (result.stopped_by, result.steps) == ("enough", 7) and seen[-1] == result.history
+    assert [len(h) for h in seen] == list(range(1, 8))  # called after every step with the best losses so far
 
 
 def bounded_quadratic():
@@ -165,35 +174,42 @@ def bounded_quadratic():
     return lambda img: 0.5 * (curvature * (img - target) ** 2).sum(), target.clamp(0, 1)
 
 
-def test_lbfgs_starts_afresh_from_the_best_image_when_the_clamp_sends_it_uphill():
+def test_stalled_means_no_new_best_for_patience_steps():
+    assert stalled([5, 4, 4, 4], patience=2) and not stalled([5, 4, 4, 3.9], patience=2)
+    assert not stalled([5, 5], patience=2)  # too short to tell
+
+
+def stalled_rule(history):
+    return "restart" if stalled(history, 10) else None
+
+
+def test_a_restart_is_a_fresh_synthesize_from_the_best_image():
     loss, _ = bounded_quadratic()
-    seen = []
-
-    def recorded(img):
-        value = loss(img)
-        seen.append((img.detach().clone(), value.item()))
-        return value
-
-    synthesize(recorded, torch.full((1, 3, 16, 16), 0.5), steps=60)
-    restarts = 0
-    for k in range(1, len(seen) - 1):
-        best_img, best = min(seen[:k + 1], key=lambda pair: pair[1])
-        if seen[k][1] > 1.005 * best:  # uphill: the next evaluation is at the best image
-            assert torch.equal(seen[k + 1][0], best_img)
-            restarts += 1
-    assert restarts > 0  # this loss does send plain clamped L-BFGS uphill
+    start = torch.full((1, 3, 16, 16), 0.5)
+    first = synthesize(loss, start, steps=100, stop=stalled_rule)
+    second = synthesize(loss, first.image, steps=100 - first.steps, stop=stalled_rule)
+    assert first.stopped_by == "restart" and second.steps > 0  # this bowl does stall plain L-BFGS
+    steps, calls = first.steps + second.steps, []
+    result = synthesize_with_restarts(loss, start, steps=steps, callback=lambda step, *_: calls.append(step))
+    assert torch.equal(result.image, second.image) and result.loss == second.loss
+    assert calls == list(range(1, steps + 1)) and result.steps == steps == len(result.history)
+    assert result.history == first.history + second.history
 
 
 def test_restarts_let_lbfgs_get_closer_to_a_bounded_minimum():
     loss, argmin = bounded_quadratic()
     optimum, start = loss(argmin).item(), torch.full((1, 3, 16, 16), 0.5)
-    plain = loss(synthesize(loss, start, steps=100, restart=math.inf).image).item()
-    restarted = loss(synthesize(loss, start, steps=100).image).item()
+    plain = synthesize(loss, start, steps=100).loss
+    restarted = synthesize_with_restarts(loss, start, steps=100).loss
     assert plain > 1.5 * optimum  # measured: 174.7 against 101.7
-    assert restarted < plain - 0.5 * (plain - optimum)  # measured: 127.5
+    assert restarted < plain - 0.2 * (plain - optimum)  # measured: 156.5
+    never = synthesize_with_restarts(loss, start, steps=100, restart=0)
+    assert never.loss == plain and never.stopped_by == "steps"
+    adam = dict(optimizer="adam", lr=0.01)  # restarts are L-BFGS's: Adam runs as in plain synthesize
+    assert torch.equal(synthesize_with_restarts(loss, start, **adam).image, synthesize(loss, start, **adam).image)
 
 
-def test_transfer_passes_restart_on_to_synthesize(random_net):
+def test_transfer_passes_restart_on(random_net):
     loss, _ = bounded_quadratic()
     start = torch.full((1, 3, 16, 16), 0.5)
 
@@ -201,10 +217,10 @@ def test_transfer_passes_restart_on_to_synthesize(random_net):
         return transfer(start, start, steps=100, tol=0, init="content", net=random_net,
                         objective=lambda content, style, **_: SimpleNamespace(parts=loss), **options).image
 
-    plain, restarted = run(restart=math.inf), run()
-    assert torch.equal(plain, synthesize(loss, start, steps=100, restart=math.inf).image)
-    assert torch.equal(restarted, synthesize(loss, start, steps=100).image)
-    assert loss(restarted) < loss(plain)  # as in the test above: 127.5 against 174.7
+    plain, restarted = run(restart=0), run()
+    assert torch.equal(plain, synthesize(loss, start, steps=100).image)
+    assert torch.equal(restarted, synthesize_with_restarts(loss, start, steps=100).image)
+    assert loss(restarted) < loss(plain)  # as in the test above: 156.5 against 174.7
 
 
 def interrupt_at(k, seen):

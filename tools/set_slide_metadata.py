@@ -19,27 +19,26 @@ NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 # students read them in the notebook; the deck shows what they do.
 SLIDES = {
     "01_images_and_features": {
-        "c00": "slide", "i1-lecture": "slide", "i1-glossary": "subslide", "c01": "skip", "c02": "slide", "c03":
-        "skip", "c04": "fragment", "c05": "skip", "c06": "fragment", "c07": "skip", "i5-lecture-style": "skip",
-        "c08": "subslide", "c09": "fragment", "i5-lecture-md": "subslide", "i5-lecture-demo": "fragment", "c10":
-        "slide", "c11": "skip", "c11b": "skip", "c12": "fragment", "c13": "slide", "c14": "skip", "c14b": "skip",
-        "c15": "subslide", "c16": "skip", "c16b": "skip", "c17": "notes", "c18": "skip", "c18b": "skip", "c18c":
-        "skip", "c19": "subslide", "i1-quant-md": "subslide", "i1-quant": "fragment", "c20": "slide", "c21":
-        "subslide", "c22": "slide", "c23": "fragment", "c24": "slide", "c25": "fragment", "c26": "slide", "c27":
-        "skip", "c28": "skip", "sum": "slide", "refs": "slide",
+        "c00": "slide", "i1-lecture": "slide", "i1-glossary": "subslide", "c01": "skip", "c02": "slide", "c03": "skip",
+        "c04": "fragment", "c05": "skip", "c06": "fragment", "c07": "skip", "i5-lecture-style": "skip", "c08":
+        "subslide", "c09": "fragment", "i5-lecture-md": "subslide", "i5-lecture-demo": "fragment", "c10": "slide",
+        "c11": "skip", "c11b": "skip", "c12": "fragment", "c13": "slide", "c14": "skip", "c14b": "skip", "c15":
+        "subslide", "c16": "skip", "c16b": "skip", "c17": "notes", "c18": "skip", "c18b": "skip", "c18c": "skip", "c19":
+        "subslide", "i1-quant-md": "subslide", "i1-quant": "fragment", "c20": "slide", "c21": "subslide", "c22":
+        "slide", "c23": "fragment", "c24": "slide", "c25": "fragment", "c26": "slide", "c27": "skip", "c28": "skip",
+        "sum": "slide", "refs": "slide",
     },
     "02_content_loss": {
-        "c00": "slide", "c01": "skip", "c02": "slide", "c03": "fragment", "c04": "subslide", "c05": "fragment",
-        "c06": "slide", "c07": "skip", "c08": "slide", "c09": "subslide", "c10": "subslide", "c11": "subslide",
-        "c12": "fragment", "c13": "fragment", "c14": "slide", "c15": "skip", "c16": "skip", "sum": "slide", "refs":
-        "slide",
+        "c00": "slide", "c01": "skip", "c02": "slide", "c03": "fragment", "c04": "subslide", "c05": "fragment", "c06":
+        "slide", "c07": "skip", "c07a": "skip", "c07b": "skip", "c08": "slide", "c09": "subslide", "c10": "subslide",
+        "c11": "subslide", "c12": "fragment", "c13": "fragment", "c14": "slide", "c15": "skip", "c16": "skip", "sum":
+        "slide", "refs": "slide",
     },
     "03_gram_matrix_style": {
-        "c00": "slide", "c01": "skip", "c02": "slide", "c02b": "subslide", "c03": "fragment", "c03b": "subslide",
-        "c04": "subslide", "c05": "subslide", "c06": "slide", "i3-heat": "subslide", "i3-heat-seen": "fragment",
-        "c07": "fragment", "c08": "slide", "c09": "fragment", "c10": "subslide", "c11": "fragment", "c12": "slide",
-        "c13": "subslide", "c14": "subslide", "c15": "slide", "c16": "skip", "c17": "skip", "sum": "slide", "refs":
-        "slide",
+        "c00": "slide", "c01": "skip", "c02": "slide", "c02b": "subslide", "c03": "fragment", "c03b": "subslide", "c04":
+        "subslide", "c05": "subslide", "c06": "slide", "i3-heat": "subslide", "i3-heat-seen": "fragment", "c07":
+        "fragment", "c08": "slide", "c09": "fragment", "c10": "subslide", "c11": "fragment", "c12": "slide", "c13":
+        "subslide", "c14": "subslide", "c15": "slide", "c16": "skip", "c17": "skip", "sum": "slide", "refs": "slide",
     },
     "04_total_variation": {
         "c00": "slide", "c01": "skip", "c02": "slide", "c03": "fragment", "c03a": "subslide", "c03b": "fragment",
@@ -47,52 +46,52 @@ SLIDES = {
         "c09": "skip", "c10": "skip", "sum": "slide", "refs": "slide",
     },
     "05_style_transfer": {
-        "c00": "slide", "c01": "skip", "c02": "slide", "i5-diagram": "subslide", "i5-diagram-seen": "fragment",
-        "c03": "skip", "c04": "subslide", "c05": "fragment", "c06": "slide", "c07": "skip", "c08": "notes", "c10":
-        "slide", "c11": "subslide", "c12": "subslide", "c13": "slide", "c14": "skip", "c15": "subslide", "c16":
+        "c00": "slide", "c01": "skip", "c02": "slide", "i5-diagram": "subslide", "i5-diagram-seen": "fragment", "c03":
+        "skip", "c03b": "skip", "c04": "subslide", "c05": "fragment", "c06": "slide", "c07": "skip", "c08": "notes",
+        "c10": "slide", "c11": "subslide", "c12": "subslide", "c13": "slide", "c14": "skip", "c15": "subslide", "c16":
         "slide", "i5-tv-md": "slide", "i5-tv": "subslide", "i5-tv-seen": "fragment", "c16b": "slide", "c17": "skip",
         "c18": "subslide", "c19": "slide", "c20": "skip", "c21": "skip", "i5-explore-md": "slide", "i5-explore":
         "subslide", "i5-sliders": "skip", "sum": "slide", "refs": "slide",
     },
     "06_faster": {
-        "c00": "slide", "c01": "skip", "c02": "slide", "c03": "skip", "c04": "fragment", "c05b": "slide", "c06":
-        "skip", "c07": "skip", "c08": "subslide", "c09": "subslide", "st-md": "slide", "st-code": "skip",
-        "st-measure": "subslide", "st-plot": "subslide", "st-pics": "subslide", "st-seen": "subslide", "c09b":
-        "slide", "c10": "fragment", "c11": "slide", "b16-md": "slide", "b16-measure": "fragment", "b16-seen":
-        "subslide", "b16-run": "fragment", "c11b": "slide", "c12": "skip", "c12b": "skip", "c12c": "skip", "c13":
-        "subslide", "c14": "skip", "c15": "subslide", "c15b": "subslide", "c16": "fragment", "c16b": "slide",
-        "c18b": "slide", "c19": "skip", "c20": "skip", "sum": "slide", "refs": "slide",
+        "c00": "slide", "c01": "skip", "c02": "slide", "c03": "skip", "c04": "fragment", "c05b": "slide", "c06": "skip",
+        "c07": "skip", "c08": "subslide", "c09": "subslide", "st-md": "slide", "st-code": "skip", "st-measure":
+        "subslide", "st-plot": "subslide", "st-pics": "subslide", "st-seen": "subslide", "c09b": "slide", "c10":
+        "fragment", "c11": "slide", "b16-md": "slide", "b16-measure": "fragment", "b16-seen": "subslide", "b16-run":
+        "fragment", "c11b": "slide", "c11c": "skip", "c11e": "fragment", "c11f": "subslide", "c11r": "skip", "c11t":
+        "subslide", "c11u": "fragment", "c11v": "subslide", "c12": "skip", "c12b": "skip", "c12c": "skip", "c13":
+        "subslide", "c14": "skip", "c15": "subslide", "c15b": "subslide", "c16": "fragment", "c16b": "slide", "c18b":
+        "slide", "c19": "skip", "c20": "skip", "sum": "slide", "refs": "slide",
     },
     "07_controls": {
         "c00": "slide", "c00b": "subslide", "c01": "skip", "c02": "subslide", "c03": "skip", "c04": "slide", "c05":
         "skip", "c05b": "skip", "c06": "subslide", "c09": "subslide", "c10": "subslide", "c11": "skip", "c12":
-        "fragment", "c13": "slide", "c14": "skip", "c15": "skip", "c16": "skip", "c16b": "skip", "c17": "skip",
-        "c18": "subslide", "c19": "fragment", "c20": "subslide", "c21": "skip", "c22": "subslide", "c23": "skip",
-        "c24": "fragment", "c25": "subslide", "c25b": "slide", "c26": "skip", "c27": "fragment", "c28": "subslide",
-        "c28b": "slide", "c29": "subslide", "c30": "skip", "c31": "subslide", "c32": "slide", "c33": "skip", "c34":
-        "fragment", "c35": "subslide", "c35b": "slide", "c36": "fragment", "c37": "skip", "c38": "subslide", "c39":
-        "slide", "c40": "fragment", "c41": "subslide", "c42": "skip", "c43": "subslide", "c44": "slide", "c45":
-        "fragment", "c46": "subslide", "c47": "fragment", "c48": "slide", "c49": "skip", "c50": "skip", "sum":
-        "slide", "refs": "slide",
+        "fragment", "c13": "slide", "c14": "skip", "c15": "skip", "c16": "skip", "c16b": "skip", "c16c": "skip", "c17":
+        "skip", "c18": "subslide", "c19": "fragment", "c20": "subslide", "c21": "skip", "c22": "subslide", "c23":
+        "skip", "c24": "fragment", "c25": "subslide", "c25b": "slide", "c26": "skip", "c27": "fragment", "c28":
+        "subslide", "c28b": "slide", "c29": "subslide", "c30": "skip", "c31": "subslide", "c32": "slide", "c33": "skip",
+        "c34": "fragment", "c35": "subslide", "c35b": "slide", "c36": "fragment", "c37": "skip", "c38": "subslide",
+        "c39": "slide", "c40": "fragment", "c41": "subslide", "c42": "skip", "c43": "subslide", "c44": "slide", "c45":
+        "fragment", "c46": "subslide", "c47": "fragment", "c48": "slide", "c49": "skip", "c50": "skip", "sum": "slide",
+        "refs": "slide",
     },
     "08_fast_style_transfer": {
-        "c00": "slide", "c01": "skip", "c02": "slide", "c03": "slide", "c04": "skip", "c04b": "skip", "c05":
-        "subslide", "c06": "subslide", "c07": "fragment", "c08": "slide", "c09": "subslide", "c10": "fragment",
-        "c11": "slide", "c12": "subslide", "c13": "fragment", "c14": "slide", "c15": "fragment", "c16": "fragment",
-        "c17": "skip", "c18": "subslide", "c19": "fragment", "c20": "slide", "c21": "skip", "c22": "fragment",
-        "c23": "subslide", "c24": "fragment", "c25": "subslide", "c26": "fragment", "c27": "subslide", "c27b":
-        "subslide", "c28": "slide", "c29": "fragment", "c30": "slide", "c31": "subslide", "c32": "subslide", "c33":
-        "slide", "c34": "subslide", "c35": "slide", "c36": "slide", "c37": "slide", "c38": "skip", "c39": "skip",
-        "c40": "skip", "c41": "slide",
+        "c00": "slide", "c01": "skip", "c02": "slide", "c03": "slide", "c04": "skip", "c04b": "skip", "c05": "subslide",
+        "c06": "subslide", "c07": "fragment", "c08": "slide", "c09": "subslide", "c10": "fragment", "c11": "slide",
+        "c12": "subslide", "c13": "fragment", "c14": "slide", "c15": "fragment", "c16": "fragment", "c17": "skip",
+        "c18": "subslide", "c19": "fragment", "c20": "slide", "c21": "skip", "c22": "fragment", "c23": "subslide",
+        "c24": "fragment", "c25": "subslide", "c26": "fragment", "c27": "subslide", "c27b": "subslide", "c28": "slide",
+        "c29": "fragment", "c30": "slide", "c31": "subslide", "c32": "subslide", "c33": "slide", "c34": "subslide",
+        "c35": "slide", "c36": "slide", "c37": "slide", "c38": "skip", "c39": "skip", "c40": "skip", "c41": "slide",
     },
     "A1_hardware": {
-        "a00": "slide", "a01": "skip", "a01b": "skip", "c05": "slide", "fl-conv": "subslide", "c05-seen":
-        "subslide", "cl-md": "slide", "cl-code": "skip", "cl-measure": "fragment", "cl-seen": "subslide", "gp-md":
-        "slide", "gp-measure": "fragment", "gp-bench": "subslide", "gp-seen": "subslide", "c16b": "slide", "c17":
-        "subslide", "c17b": "subslide", "c18": "slide", "rs-md": "slide", "lv-md": "slide", "lv-code": "fragment",
-        "lv-seen": "subslide", "fl-md": "slide", "fl-code": "fragment", "fl-seen": "subslide", "fl-avx2-seen":
-        "subslide", "fl-avx2": "fragment", "wg-md": "slide", "wg-code": "subslide", "wg-seen": "subslide", "i8-md":
-        "slide", "i8-code": "subslide", "i8-seen": "subslide", "refs": "slide",
+        "a00": "slide", "a01": "skip", "a01b": "skip", "c05": "slide", "fl-conv": "subslide", "c05-seen": "subslide",
+        "cl-md": "slide", "cl-code": "skip", "cl-measure": "fragment", "cl-seen": "subslide", "gp-md": "slide",
+        "gp-measure": "fragment", "gp-bench": "subslide", "gp-seen": "subslide", "c16b": "slide", "c17": "subslide",
+        "c17b": "subslide", "c18": "slide", "rs-md": "slide", "lv-md": "slide", "lv-code": "fragment", "lv-seen":
+        "subslide", "fl-md": "slide", "fl-code": "fragment", "fl-seen": "subslide", "fl-avx2-seen": "subslide",
+        "fl-avx2": "fragment", "wg-md": "slide", "wg-code": "subslide", "wg-seen": "subslide", "i8-md": "slide",
+        "i8-code": "subslide", "i8-seen": "subslide", "refs": "slide",
     },
 }
 
@@ -100,7 +99,7 @@ SLIDES = {
 FIGURE_ONLY = {"01_images_and_features": ["i1-quant", "c21"],
                "03_gram_matrix_style": ["c03b", "i3-heat", "c13"],
                "05_style_transfer": ["i5-diagram", "c11", "i5-tv", "i5-explore"],
-               "06_faster": ["c04", "c08", "st-measure", "st-plot", "c10", "b16-measure", "b16-run", "c15"],
+               "06_faster": ["c04", "c08", "st-measure", "st-plot", "c10", "b16-measure", "b16-run", "c11t", "c15"],
                "07_controls": ["c09", "c12", "c29", "c31"],
                "08_fast_style_transfer": ["c09", "c12", "c27", "c27b", "c31", "c34"],
                "A1_hardware": ["cl-measure", "gp-measure", "gp-bench", "c17", "c17b", "lv-code", "fl-code",
