@@ -88,9 +88,10 @@ SLIDES = {
         "a00": "slide", "a01": "skip", "a01b": "skip", "c05": "slide", "fl-conv": "subslide", "c05-seen": "subslide",
         "cl-md": "slide", "cl-code": "skip", "cl-measure": "fragment", "cl-seen": "subslide", "gp-md": "slide",
         "gp-measure": "fragment", "gp-bench": "subslide", "gp-seen": "subslide", "c16b": "slide", "c17": "subslide",
-        "c17b": "subslide", "c18": "slide", "rs-md": "slide", "lv-md": "slide", "lv-code": "fragment", "lv-seen":
-        "subslide", "fl-md": "slide", "fl-code": "fragment", "fl-seen": "subslide", "fl-avx2-seen": "subslide",
-        "fl-avx2": "fragment", "wg-md": "slide", "wg-code": "subslide", "wg-seen": "subslide", "i8-md": "slide",
+        "c17b": "subslide", "c18": "slide", "rs-md": "slide", "rs-code": "subslide", "rs-md2": "fragment",
+        "lv-md": "slide", "lv-code": "fragment", "lv-seen": "subslide", "fl-md": "slide", "fl-code": "fragment",
+        "fl-seen": "subslide", "fl-avx2-seen": "subslide", "fl-avx2": "fragment", "wg-md": "slide",
+        "wg-code": "subslide", "wg-seen": "subslide", "i8-md": "slide",
         "i8-code": "subslide", "i8-seen": "subslide", "refs": "slide",
     },
 }
@@ -102,8 +103,8 @@ FIGURE_ONLY = {"01_images_and_features": ["i1-quant", "c21"],
                "06_faster": ["c04", "c08", "st-measure", "st-plot", "c10", "b16-measure", "b16-run", "c11t", "c15"],
                "07_controls": ["c09", "c12", "c29", "c31"],
                "08_fast_style_transfer": ["c09", "c12", "c27", "c27b", "c31", "c34"],
-               "A1_hardware": ["cl-measure", "gp-measure", "gp-bench", "c17", "c17b", "lv-code", "fl-code",
-                "fl-avx2", "wg-code", "i8-code"]}
+               "A1_hardware": ["cl-measure", "gp-measure", "gp-bench", "c17", "c17b", "rs-code", "lv-code",
+                               "fl-code", "fl-avx2", "wg-code", "i8-code"]}
 
 # Exercises with a reference solution: (solution cell, check cell, hint shown by the student version's stub).
 EXERCISES = {
