@@ -11,7 +11,7 @@ _NAMES = {
         "load_image", "to_uint8", "save_image", "psnr", "color_stats", "match_colors",
     ),
     "plotting": (
-        "show_images", "use_lecture_style",
+        "fit_title", "show_images", "use_lecture_style",
     ),
     "features": (
         "layer_names", "vgg19_layers", "caffe_weights_path", "caffe_state_dict", "default_device", "check_request",

@@ -242,8 +242,8 @@ def resized_shape(path: Path, height: int, width: int, size: int | tuple[int, in
     if min((size,) if isinstance(size, int) else size) < 1:
         raise ValueError(f"{path}: size {size} is not positive: give a number of pixels")
     if isinstance(size, int):
-        scale = size / min(height, width)
-        shape = max(1, round(height * scale)), max(1, round(width * scale))
+        short = min(height, width)  # side * size / short, not side * (size / short): 62.5 must not be 62.50000000000001
+        shape = max(1, round(height * size / short)), max(1, round(width * size / short))
     else:
         shape = int(size[0]), int(size[1])
     if Image.MAX_IMAGE_PIXELS and shape[0] * shape[1] > Image.MAX_IMAGE_PIXELS:

@@ -37,7 +37,7 @@ class LivePlot:
         self.draws, self.drawing, self.next_draw = 0, 0.0, 0.0  # redraws so far, their seconds, when the next may
         self.handle, self.bar = None, None
         if in_notebook() if notebook is None else notebook:
-            self.fig, (self.ax_img, self.ax_loss) = plt.subplots(1, 2, figsize=(9, 3.2), width_ratios=(1.2, 1))
+            self.fig, (self.ax_img, self.ax_loss) = plt.subplots(1, 2, figsize=(10, 3.4), width_ratios=(1.2, 1))
             plt.close(self.fig)  # shown through display() below, not a second time at the end of the cell
         else:
             self.bar = tqdm(total=steps, unit="step")
@@ -66,7 +66,7 @@ class LivePlot:
         for name in [k for k in self.history[-1] if k != "total"]:
             self.ax_loss.semilogy(range(1, len(self.history) + 1), [h[name] for h in self.history], label=name)
         self.ax_loss.set(xlabel="step", ylabel="weighted loss", ylim=(1e-3, None))  # content starts at 0
-        self.ax_loss.legend()
+        self.ax_loss.legend(loc="upper left", bbox_to_anchor=(1, 1))  # beside the axes: the curves fill them
         self.fig.tight_layout()
         if self.handle is None:
             self.handle = display(self.fig, display_id=True)

@@ -5,16 +5,30 @@
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Sequence
 
 import matplotlib.pyplot as plt
 import torch
 from matplotlib.figure import Figure
+from matplotlib.font_manager import FontProperties
+from matplotlib.textpath import TextPath
 
 from d2lstyle.images import to_uint8
 
 
 # --- notebooks/01_images_and_features.ipynb, cell c07
+def fit_title(title: str, width: float) -> str:
+    """`title` broken into lines no wider than a panel `width` inches wide, at matplotlib's current title size."""
+    points = FontProperties(size=plt.rcParams["axes.titlesize"]).get_size_in_points()
+    room, lines = 0.85 * width, []  # space between neighbouring titles
+    for line in title.splitlines():
+        inches = TextPath((0, 0), line, size=points).get_extents().width / 72  # drawn on one line
+        lines.append(line if inches <= room else textwrap.fill(line, max(8, int(len(line) * room / inches))))
+    return "\n".join(lines)
+
+
+# --- notebooks/01_images_and_features.ipynb, cell c07-show
 def show_images(images: Sequence[torch.Tensor], titles: Sequence[str] | None = None, *, ncols: int | None = None,
                 height: float = 2.5, cmap: str = "viridis") -> Figure:
     """Show images in a grid of `ncols` a row (default: up to 4), each with its title and no axes. images: tensors
@@ -30,7 +44,7 @@ def show_images(images: Sequence[torch.Tensor], titles: Sequence[str] | None = N
         img = images[i].detach().cpu()
         ax.imshow(img.numpy(), cmap=cmap) if img.dim() == 2 else ax.imshow(to_uint8(img))
         if titles:
-            ax.set_title(titles[i])
+            ax.set_title(fit_title(titles[i], height * aspect))
     fig.tight_layout()
     return fig
 

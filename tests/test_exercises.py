@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from d2lstyle import content_loss, gram, layer_names, pass_flops, rgb_to_yiq, tv_loss, vgg19, yiq_to_rgb
+from d2lstyle import content_loss, gram, layer_names, tv_loss, vgg19
+from d2lstyle.controls import blend
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 
@@ -34,18 +35,13 @@ def improvement_context() -> dict:  # a toy objective with the notebook's names:
             "from_content": target + 0.1, "from_noise": target + 0.01}
 
 
-def pyramid_context() -> dict:
-    content, small = torch.rand(1, 3, 64, 96), torch.rand(1, 3, 32, 48)
-    return {"pass_flops": pass_flops, "net": vgg19(precision="float32", device="cpu"), "content": content,
-            "small": small, "layers": ["relu1_1", "relu3_1", "relu4_2"], "half": (32, 48), "SIZE": (64, 96)}
+def traces_context() -> dict:  # run's (trace, image, passes) of the two optimisers, as notebook 6 records them
+    return {"STEPS": 2, "runs": {"L-BFGS": ([(0.1, 3.0), (0.2, 1.0)], None, 2),
+                                 "Adam (lecture recipe)": ([(0.1, 3.0), (0.3, 2.0)], None, 2)}}
 
 
-def chroma_context() -> dict:  # luminance_only: the content with its Y scaled, I and Q kept; plain: another picture
-    content = 0.3 + 0.4 * torch.rand(1, 3, 16, 16, generator=torch.Generator().manual_seed(0))
-    yiq = rgb_to_yiq(content)
-    luminance_only = yiq_to_rgb(torch.cat([0.8 * yiq[:, :1], yiq[:, 1:]], dim=1))
-    plain = torch.rand(1, 3, 16, 16, generator=torch.Generator().manual_seed(1))
-    return {"rgb_to_yiq": rgb_to_yiq, "content": content, "luminance_only": luminance_only, "plain": plain}
+def blend_context() -> dict:
+    return {"torch": torch, "blend": blend}
 
 
 # notebook -> (the names its check needs, {a wrong answer: its source})
@@ -118,26 +114,48 @@ EXERCISES = {
         "the difference": """
             def improvement(objective, start, result):
                 return (objective(start) - objective(result)).item()"""}),
-    "06_faster.ipynb": (pyramid_context, {
-        "cost linear in the scale": """
-            def pyramid_cost(n_coarse, n_full, scale):
-                return n_coarse * scale + n_full""",
-        "the full-size steps forgotten": """
-            def pyramid_cost(n_coarse, n_full, scale):
-                return n_coarse * scale**2""",
-        "every step scaled": """
-            def pyramid_cost(n_coarse, n_full, scale):
-                return (n_coarse + n_full) * scale**2"""}),
-    "07_controls.ipynb": (chroma_context, {
-        "always True": """
-            def chroma_kept(result, content, tol):
-                return True""",
-        "the luminance compared": """
-            def chroma_kept(result, content, tol):
-                return (rgb_to_yiq(result)[:, :1] - rgb_to_yiq(content)[:, :1]).abs().mean().item() < tol""",
-        "RGB compared": """
-            def chroma_kept(result, content, tol):
-                return (result - content).abs().mean().item() < tol"""}),
+    "06_faster.ipynb": (traces_context, {
+        "b's last time, not when it first got there": """
+            def times_sooner(trace_a, trace_b):
+                target = min(value for _, value in trace_b)
+                reached = next((t for t, value in trace_a if value <= target), None)
+                return 0 if reached is None else trace_b[-1][0] / reached""",
+        "steps counted, not seconds": """
+            def times_sooner(trace_a, trace_b):
+                target = min(value for _, value in trace_b)
+                steps = [next((k for k, (_, value) in enumerate(trace) if value <= target), None)
+                         for trace in (trace_a, trace_b)]
+                return 0 if steps[0] is None else (steps[1] + 1) / (steps[0] + 1)""",
+        "strictly below the target": """
+            def times_sooner(trace_a, trace_b):
+                target = min(value for _, value in trace_b)
+                reached = [next((t for t, value in trace if value < target), None) for trace in (trace_a, trace_b)]
+                return 0 if None in reached else reached[1] / reached[0]""",
+        "the ratio upside down": """
+            def times_sooner(trace_a, trace_b):
+                target = min(value for _, value in trace_b)
+                reached = [next((t for t, value in trace if value <= target), None) for trace in (trace_a, trace_b)]
+                return 0 if reached[0] is None else reached[0] / reached[1]""",
+        "None when a never gets there": """
+            def times_sooner(trace_a, trace_b):
+                target = min(value for _, value in trace_b)
+                reached = [next((t for t, value in trace if value <= target), None) for trace in (trace_a, trace_b)]
+                return None if reached[0] is None else reached[1] / reached[0]"""}),
+    "07_controls.ipynb": (blend_context, {
+        "no gap": """
+            def loss_gap(grams, weights):
+                return 0.0""",
+        "the weights ignored": """
+            def loss_gap(grams, weights):
+                mix = sum(grams) / len(grams)
+                return sum(((G_k - mix) ** 2).sum() for G_k in grams) / len(grams)""",
+        "the mix's own square forgotten": """
+            def loss_gap(grams, weights):
+                return sum(w * (G_k ** 2).sum() for w, G_k in zip(weights, grams))""",
+        "the spread not weighted": """
+            def loss_gap(grams, weights):
+                mix = sum(w * G_k for w, G_k in zip(weights, grams))
+                return sum(((G_k - mix) ** 2).sum() for G_k in grams)"""}),
     "08_fast_style_transfer.ipynb": ({}, {
         "counted from 1": """
             def steps_to_reach(trace, target):

@@ -1,11 +1,14 @@
+import itertools
+
 import matplotlib
 
 matplotlib.use("Agg")
 
 import torch  # noqa: E402
 
-from d2lstyle import show_images  # noqa: E402
+from d2lstyle import show_images, use_lecture_style  # noqa: E402
 from d2lstyle.live import LivePlot  # noqa: E402
+from d2lstyle.plotting import fit_title  # noqa: E402
 
 
 def test_show_images_lays_out_titled_panels_without_axes():
@@ -16,6 +19,22 @@ def test_show_images_lays_out_titled_panels_without_axes():
     assert [ax.get_title() for ax in axes] == ["a", "b", "c", ""]
     assert not any(ax.axison for ax in axes)
     assert [len(ax.get_images()) for ax in axes] == [1, 1, 1, 0]
+
+
+def test_titles_are_broken_to_fit_their_panels_at_the_lecture_size():
+    """With 20 pt titles, notebook 6's three titles of about 30 characters ran into each other (issue 23)."""
+    title = "start: the content, recoloured"
+    use_lecture_style()
+    try:
+        fitted = fit_title(title, width=3.3)  # a panel 2.2 inches high, 3:2
+        fig = show_images([torch.rand(1, 3, 10, 15)] * 3, [title] * 3, height=2.2)
+        fig.canvas.draw()
+        boxes = [ax.title.get_window_extent() for ax in fig.get_axes()]
+    finally:
+        use_lecture_style(False)
+    assert fitted.replace("\n", " ") == title and max(map(len, fitted.splitlines())) <= 21
+    assert all(left.x1 < right.x0 for left, right in itertools.pairwise(boxes))  # the titles do not overlap
+    assert fit_title(title, width=10) == title and fit_title("a\nb", width=10) == "a\nb"
 
 
 def test_live_plot_redraws_within_its_time_budget_and_draws_the_last_step(monkeypatch):

@@ -20,8 +20,9 @@ NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 SLIDES = {
     "01_images_and_features": {
         "c00": "slide", "i1-lecture": "slide", "i1-glossary": "subslide", "c01": "skip", "c02": "slide", "c03": "skip",
-        "c04": "fragment", "c05": "skip", "c06": "fragment", "c07": "skip", "i5-lecture-style": "skip", "c08":
-        "subslide", "c09": "fragment", "i5-lecture-md": "subslide", "i5-lecture-demo": "fragment", "c10": "slide",
+        "c04": "fragment", "c05": "skip", "c06": "fragment", "c07": "skip", "c07-show": "skip",
+        "i5-lecture-style": "skip", "c08": "subslide", "c09": "fragment", "i5-lecture-md": "subslide",
+        "i5-lecture-demo": "fragment", "c10": "slide",
         "c11": "skip", "c11b": "skip", "c12": "fragment", "c13": "slide", "c14": "skip", "c14b": "skip", "c15":
         "subslide", "c16": "skip", "c16b": "skip", "c17": "notes", "c18": "skip", "c18b": "skip", "c18c": "skip", "c19":
         "subslide", "i1-quant-md": "subslide", "i1-quant": "fragment", "c20": "slide", "c21": "subslide", "c22":
@@ -117,9 +118,10 @@ EXERCISES = {
                             "steps of size 1 (or 1/(w-1)) among all vertical and all horizontal neighbours")],
     "05_style_transfer": [("c20", "c21", "evaluate the objective at both images and divide; .item() gives a "
                            "float")],
-    "06_faster": [("c19", "c20", "a coarse step at scale s costs s**2 of a full-size one")],
-    "07_controls": [("c49", "c50", "rgb_to_yiq gives Y, I, Q in channels 0, 1, 2: compare channels 1: of the "
-                     "result and the content")],
+    "06_faster": [("c19", "c20", "the target is the lowest value in trace_b; find when each trace first gets to it "
+                   "or below, and divide b's time by a's")],
+    "07_controls": [("c49", "c50", "expand both squares: the terms with G cancel, what is left uses only the G_k and "
+                     "the weights")],
     "08_fast_style_transfer": [("c38", "c39", "walk through the trace with enumerate: the index of an entry is "
                                 "the number of steps taken before it")],
 }
