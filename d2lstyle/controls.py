@@ -174,8 +174,8 @@ def style_regions(per_style: list[dict[str, tuple]], style_blend: Sequence[float
     else:
         masks = check_masks(masks, len(per_style), style_blend).to(device)
         regions = [(targets, masks[:, k:k + 1]) for k, targets in enumerate(per_style)]
-    scales = [{n: list(relative_weights(dict(enumerate(st))).values()) for n, st in t.items()} for t, _ in regions]
-    return [(targets, mask, s) for (targets, mask), s in zip(regions, scales, strict=True)]
+    return [(targets, mask, {n: list(relative_weights(dict(enumerate(st))).values()) for n, st in targets.items()})
+            for targets, mask in regions]
 
 
 # --- notebooks/07_controls.ipynb, cell c17
