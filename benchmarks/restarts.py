@@ -21,11 +21,8 @@ from d2lstyle import bfloat16_is_fast, load_image, transfer, vgg19
 from d2lstyle.files import data_file
 
 
-def run(restart: int, size: tuple[int, int], steps: int) -> dict:
+def run(net: torch.nn.Module, content: torch.Tensor, style: torch.Tensor, restart: int, steps: int) -> dict:
     """One long transfer; the best objective every 50 steps and the steps at which L-BFGS restarted."""
-    net = vgg19()
-    content = load_image(data_file("chelsea.png"), size=size)
-    style = load_image(data_file("starry_night.jpg"), size=size)
     seen, start = [], time.perf_counter()
     result = transfer(content, style, net=net, steps=steps, tol=0, restart=restart,
                       callback=lambda step, img, losses: seen.append(losses["total"]))
@@ -46,8 +43,11 @@ def main() -> None:
     torch.manual_seed(0)
     results = {"machine": f"{platform.processor() or platform.machine()}, {torch.get_num_threads()} threads",
                "torch": torch.__version__, "size": args.size, "steps": args.steps, "runs": []}
+    net = vgg19()  # loaded once: the runs share the network and the images
+    content = load_image(data_file("chelsea.png"), size=tuple(args.size))
+    style = load_image(data_file("starry_night.jpg"), size=tuple(args.size))
     for restart in (int(r) for r in args.restarts.split(",")):
-        results["runs"].append(r := run(restart, tuple(args.size), args.steps))
+        results["runs"].append(r := run(net, content, style, restart, args.steps))
         print(f"restart={restart}: objective {r['final']:.4f} after {args.steps} steps, {r['seconds']:.0f} s, "
               f"restarts at {r['restarted_at']}", flush=True)
         if args.out:
