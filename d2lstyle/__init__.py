@@ -34,7 +34,7 @@ _NAMES = {
     ),
     "feedforward": (
         "reflect_conv", "norm_layer", "conv_block", "up_block", "Residual", "TransformNet", "gram_batch",
-        "PerceptualLoss", "random_patches", "train_step",
+        "PerceptualLoss", "random_patches", "train_step", "ssim",
     ),
 }
 _MODULE = {name: module for module, names in _NAMES.items() for name in names}

@@ -95,6 +95,20 @@ def photo_files(folder: Path) -> list[Path]:
     return files
 
 
+def relative_command(argv: list[str], photos: Path) -> str:
+    """The command as typed, for the training record: paths below the working folder relative to it, the photos'
+    folder as PHOTOS (`tools/collect_photos.py PHOTOS` makes it), so that no folder of this machine is recorded."""
+    words = ["python", "-m", "d2lstyle.fast"]
+    for word in map(str, argv):
+        path = Path(word)
+        if not word.startswith("-") and path.resolve() == photos.resolve():
+            word = "PHOTOS"
+        elif path.is_absolute():
+            word = os.path.relpath(path) if path.is_relative_to(Path.cwd()) else path.name
+        words.append(word)
+    return shlex.join(words)
+
+
 def fingerprint(files: list[Path]) -> str:
     """sha256 over the names and contents of the training photos: the same photos give the same value."""
     digest = hashlib.sha256()
@@ -104,11 +118,11 @@ def fingerprint(files: list[Path]) -> str:
 
 
 # what makes one training run: a checkpoint resumes only with the same values
-SETTINGS = ("style", "photos_sha256", "size", "patch", "batch", "lr", "width", "blocks", "seed", "precision",
-            "content_weight", "style_weight", "tv_weight")
+SETTINGS = ("style", "photos_sha256", "content_layers", "style_layers", "size", "patch", "batch", "lr", "width",
+             "blocks", "seed", "precision", "content_weight", "style_weight", "tv_weight")
 # the loss weights' defaults are PerceptualLoss's (notebook 8), so the command and the lesson cannot drift apart
-WEIGHTS = {name: p.default for name, p in inspect.signature(PerceptualLoss).parameters.items()
-           if name.endswith("_weight")}
+LOSS_DEFAULTS = {name: p.default for name, p in inspect.signature(PerceptualLoss).parameters.items()}
+WEIGHTS = {name: value for name, value in LOSS_DEFAULTS.items() if name.endswith("_weight")}
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -120,8 +134,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     t.add_argument("--out", type=Path, required=True, help="the network's file, NAME or NAME.pt")
     t.add_argument("--steps", type=int, default=6000, help="steps of Adam (%(default)s)")
     t.add_argument("--size", type=int, default=256, help="shorter side of the photos and the style (%(default)s)")
-    t.add_argument("--patch", type=int, default=128, help="side of the square training patches (%(default)s)")
-    t.add_argument("--batch", type=int, default=4, help="patches a step (%(default)s)")
+    t.add_argument("--patch", type=int, default=256, help="side of the square training patches (%(default)s)")
+    t.add_argument("--batch", type=int, default=1, help="patches a step (%(default)s)")
     t.add_argument("--lr", type=float, default=1e-3, help="Adam's learning rate (%(default)s)")
     t.add_argument("--width", type=int, default=16, help="channels of the network's first layer (%(default)s)")
     t.add_argument("--blocks", type=int, default=5, help="residual blocks (%(default)s)")
@@ -204,7 +218,7 @@ def train(args: argparse.Namespace) -> int:
     photos = [load_image(p, args.size) for p in files]
     style = load_image(args.style, args.size)
     settings = {"style": hashlib.sha256(args.style.read_bytes()).hexdigest(), "photos_sha256": fingerprint(files),
-                **{k: getattr(args, k) for k in SETTINGS[2:]}}
+                **{k: list(LOSS_DEFAULTS[k]) for k in SETTINGS[2:4]}, **{k: getattr(args, k) for k in SETTINGS[4:]}}
     run, checkpoint = Run(args, settings), args.out.with_suffix(".checkpoint.pt")
     if args.out.exists() and not args.force:  # before an hour of work, not after
         raise ValueError(f"--out {args.out}: already exists: choose another name, or add --force to replace it")
@@ -236,8 +250,10 @@ def train(args: argparse.Namespace) -> int:
         say("interrupted", f"at step {run.step}; {kept}")
         return 130
     last = run.history[-100:]
-    record = {"command": shlex.join(["python", "-m", "d2lstyle.fast", *map(str, args.argv)]), "cwd": os.getcwd(),
-              "photos": len(files), **settings, "steps": run.step, "seconds": round(run.seconds),
+    manifest = args.photos / "MANIFEST.tsv"
+    record = {"command": relative_command(args.argv, args.photos), "photos": len(files),
+              "manifest_sha256": hashlib.sha256(manifest.read_bytes()).hexdigest() if manifest.is_file() else None,
+              **settings, "steps": run.step, "seconds": round(run.seconds),
               "final_loss": round(sum(last) / len(last), 4), "machine": machine(),
               "date": time.strftime("%Y-%m-%d")}
     out, err = save_or_rescue(args.out, lambda path: save_model(path, run.net, record))

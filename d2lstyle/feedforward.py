@@ -8,7 +8,7 @@ from torch import nn
 import torch.nn.functional as F
 
 from d2lstyle.losses import gram, tv_loss
-from d2lstyle.synthesis import CONTENT_LAYERS, STYLE_LAYERS
+from d2lstyle.synthesis import STYLE_LAYERS
 
 
 # --- notebooks/08_fast_style_transfer.ipynb, cell c04
@@ -82,18 +82,21 @@ class PerceptualLoss:
     """The objective of notebook 5 (`StyleObjective`) for a batch: the content of each photo, the style of one
     painting, TV. The style's Gram targets are computed once; `loss.parts(photos, paintings)` gives the weighted
     "content", "style" and "tv" terms (scalars, means over the batch). `net`: a feature extractor like `vgg19()`.
+    The content is kept at relu2_2, as Johnson et al. do, not at notebook 5's relu4_2 (section 4 shows why), with
+    weight 2: benchmarks/fast_training.py chose both.
     """
 
-    def __init__(self, style_img: torch.Tensor, net, content_weight: float = 1.0, style_weight: float = 2.0,
-                 tv_weight: float = 1.0):
-        self.net, self.layers = net, CONTENT_LAYERS + STYLE_LAYERS
+    def __init__(self, style_img: torch.Tensor, net, content_weight: float = 2.0, style_weight: float = 2.0,
+                 tv_weight: float = 1.0, content_layers=("relu2_2",), style_layers=STYLE_LAYERS):
+        self.net, self.content_layers = net, tuple(content_layers)
+        self.layers = self.content_layers + tuple(style_layers)
         self.weights = {"content": content_weight, "style": style_weight, "tv": tv_weight}
         with torch.no_grad():
-            self.grams = {n: gram(f) for n, f in net(style_img, STYLE_LAYERS).items()}
+            self.grams = {n: gram(f) for n, f in net(style_img, style_layers).items()}
 
     def parts(self, photos: torch.Tensor, paintings: torch.Tensor) -> dict[str, torch.Tensor]:
         with torch.no_grad():
-            targets = self.net(photos, CONTENT_LAYERS)
+            targets = self.net(photos, self.content_layers)
         features = self.net(paintings, self.layers)
         # each term relative to its target's size, as in StyleObjective: 1 / mean(target**2), photo by photo
         content = sum(((features[n] - Y) ** 2).mean((1, 2, 3)) / (Y ** 2).mean((1, 2, 3)) for n, Y in targets.items())
@@ -132,3 +135,21 @@ def train_step(net: nn.Module, opt: torch.optim.Optimizer, loss: PerceptualLoss,
     total.backward()
     opt.step()
     return {**{k: v.item() for k, v in parts.items()}, "total": total.item()}
+
+
+# --- notebooks/08_fast_style_transfer.ipynb, cell c30b
+def ssim(photo: torch.Tensor, picture: torch.Tensor, side: int = 128) -> float:
+    """How much of the photo's structure survives in the picture (both (1, 3, H, W) in [0, 1]): the structural
+    similarity (Wang et al. 2004) of their luminance 0.299 R + 0.587 G + 0.114 B, both area-resized to `side` px on
+    the shorter side; 7x7 windows, as scikit-image's `structural_similarity(..., data_range=1)`. 1: the same."""
+    rgb = torch.tensor([0.299, 0.587, 0.114]).view(1, 3, 1, 1)
+    scale = side / min(photo.shape[-2:])
+    x, y = (F.interpolate((img.float().cpu() * rgb).sum(1, keepdim=True), scale_factor=scale, mode="area")
+            for img in (photo, picture))
+    mean = lambda t: F.avg_pool2d(t, 7, stride=1)  # noqa: E731  the windows' means (only whole windows)
+    mx, my = mean(x), mean(y)
+    n = 49 / 48  # sample (co)variances, as scikit-image
+    vx, vy, cxy = n * (mean(x * x) - mx**2), n * (mean(y * y) - my**2), n * (mean(x * y) - mx * my)
+    c1, c2 = 0.01**2, 0.03**2
+    s = (2 * mx * my + c1) * (2 * cxy + c2) / ((mx**2 + my**2 + c1) * (vx + vy + c2))
+    return s.mean().item()

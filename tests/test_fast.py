@@ -1,11 +1,13 @@
 """Fast style transfer (notebook 8, d2lstyle/fast.py): training, the shipped networks, `stylize` and `--model`."""
 
+from pathlib import Path
+
 import nbformat
 import pytest
 import torch
 from PIL import Image
 
-from d2lstyle import PerceptualLoss, TransformNet, cli, fast, random_patches, train_step
+from d2lstyle import PerceptualLoss, TransformNet, cli, fast, random_patches, ssim, train_step
 from d2lstyle.controls import rgb_to_yiq
 from d2lstyle.images import load_image, save_image
 from tests.conftest import exit_status, smooth_image
@@ -115,8 +117,30 @@ def test_the_shipped_networks_are_small_and_say_how_they_were_trained():
         assert path.stat().st_size <= 8_000_000
         record = fast.load_model(name).record
         assert record["command"].startswith("python -m d2lstyle.fast train --style ")
-        assert len(record["photos_sha256"]) == 64 and record["steps"] >= 1000
-        assert record["seconds"] <= 90 * 60 and record["final_loss"] > 0
+        assert len(record["photos_sha256"]) == 64 and len(record["manifest_sha256"]) == 64
+        assert record["steps"] >= 1000 and record["seconds"] <= 180 * 60 and record["final_loss"] > 0
+        assert "/" not in record["command"].split("--photos ")[1].split()[0]  # PHOTOS, not this machine's folder
+        assert not any(word.startswith("/") for word in record["command"].split())
+
+
+def test_the_record_names_paths_relative_to_the_working_folder(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    photos, outside = tmp_path / "photos", tmp_path.parent / "elsewhere" / "painting.jpg"
+    argv = ["train", "--style", str(tmp_path / "data" / "style.jpg"), "--photos", str(photos), "--out",
+            str(outside), "--lr", "1e-3"]
+    assert fast.relative_command(argv, Path("photos")) == (
+        "python -m d2lstyle.fast train --style data/style.jpg --photos PHOTOS --out painting.jpg --lr 1e-3")
+
+
+def test_ssim_is_scikit_images_structural_similarity_of_the_luminance():
+    metrics = pytest.importorskip("skimage.metrics")
+    photo = smooth_image(60, 90, 0)
+    picture = (photo + 0.2 * torch.rand(photo.shape, generator=torch.Generator().manual_seed(0))).clamp(0, 1)
+    luminance = [torch.nn.functional.interpolate((x * torch.tensor([0.299, 0.587, 0.114]).view(1, 3, 1, 1)).sum(
+        1, keepdim=True), size=(40, 60), mode="area")[0, 0].double().numpy() for x in (photo, picture)]
+    expected = metrics.structural_similarity(*luminance, data_range=1)
+    assert ssim(photo, picture, side=40) == pytest.approx(expected, abs=1e-5)
+    assert ssim(photo, photo) == pytest.approx(1.0) and ssim(photo, picture) < 0.9
 
 
 def test_stylize_paints_any_size_in_range_and_refuses_a_wrong_shape():

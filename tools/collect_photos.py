@@ -23,7 +23,10 @@ SKIMAGE = ("scikit-image==0.26.0", "skimage/data/")
 SKLEARN = ("scikit-learn==1.9.1", "sklearn/datasets/images/")
 OPENCV = ("opencv-doc=4.6.0+dfsg-12", "usr/share/doc/opencv-doc/examples/data/")
 MATE = ("mate-backgrounds=1.26.0-1", "usr/share/backgrounds/mate/nature/")
+LOMIRI16 = ("lomiri-wallpapers-16.04=20.04.0-2", "usr/share/backgrounds/")
+LOMIRI20 = ("lomiri-wallpapers-20.04=20.04.0-2", "usr/share/backgrounds/")
 GPL = "GPL-2+ (the package's debian/copyright)"
+BY, BY_SA = "CC BY 4.0 (the package's debian/copyright)", "CC BY-SA 4.0 (the package's debian/copyright)"
 # (package, folder inside it, file, licence). Greys, drawings, logos and calibration boards are left out.
 PHOTOS = [
     (*SKIMAGE, "rocket.jpg", "public domain (SpaceX; scikit-image's data.rocket docstring)"),
@@ -35,6 +38,15 @@ PHOTOS = [
     *[(*MATE, name, GPL) for name in ("Aqua.jpg", "Blinds.jpg", "Dune.jpg", "FreshFlower.jpg", "Garden.jpg",
                                       "GreenMeadow.jpg", "LadyBird.jpg", "RainDrops.jpg", "TwoWings.jpg",
                                       "Wood.jpg", "YellowFlower.jpg")],
+    # issue 36: 14 more photos (the contest wallpapers of Ubuntu Touch; drawings and abstract ones left out)
+    *[(*LOMIRI16, f"{name}.jpg", BY) for name in (
+        "aitzgorri_by_Aitzol_Berasategi", "friends_by_Aitzol_Berasategi", "life_by_Aitzol_Berasategi",
+        "picosdeeuropa_by_Aitzol_Berasategi", "sunset_by_Aitzol_Berasategi", "Picture_0B_by_freespace",
+        "Picture_1A_by_freespace", "Wine_by_Jakkub_Mede")],
+    *[(*LOMIRI16, f"{name}.jpg", BY_SA) for name in (
+        "Bridge_by_Sander_Klootwijk", "Dragonfly_by_Bolly", "free_by_Peter_Nerlich", "greentock_by_Peter_Nerlich")],
+    (*LOMIRI16, "seeding_by_Clements_Engelhardt.jpg", "CC0 1.0 (the package's debian/copyright)"),
+    (*LOMIRI20, "Kleiber_by_Lukas_Baubkus.jpg", "CC BY-SA 3.0 (the package's debian/copyright)"),
 ]
 # held out with data/'s three: the test photos (not collected): sklearn's china.jpg, mate's Storm.jpg, and
 # opencv's fruits.jpg
