@@ -77,7 +77,8 @@ def test_an_interrupted_run_resumed_gives_the_network_of_an_uninterrupted_one(ph
     assert all(torch.equal(a, b) for a, b in pairs)
     assert whole.record["steps"] == resumed.record["steps"] == 6
     assert whole.record["photos_sha256"] == fast.fingerprint(fast.photo_files(photo_folder))
-    assert (whole.record["content_weight"], whole.record["style_weight"]) == (1.0, 2.0)  # PerceptualLoss's defaults
+    assert (whole.record["content_weight"], whole.record["style_weight"]) == (2.0, 2.0)  # PerceptualLoss's defaults
+    assert whole.record["content_layers"] == ["relu2_2"] and "cwd" not in whole.record
 
 
 def test_resume_refuses_a_checkpoint_of_other_settings(photo_folder, tmp_path, monkeypatch, random_net, capsys):
