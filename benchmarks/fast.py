@@ -189,8 +189,8 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--reuse", action="store_true", help="keep the committed results of every method but the "
                    "network (after retraining a network: the other methods did not change)")
     args = p.parse_args(argv)
-    out = RESULTS / ("fast_mosaic.json" if args.mosaic else "fast.json")
-    old = json.loads(out.read_text()) if args.reuse and out.is_file() else {}
+    path = RESULTS / ("fast_mosaic.json" if args.mosaic else "fast.json")
+    old = json.loads(path.read_text()) if args.reuse and path.is_file() else {}
     if args.time:
         print(json.dumps(time_one(args.time[0], int(args.time[1]))))
         return
@@ -198,7 +198,7 @@ def main(argv: list[str] | None = None) -> None:
         table = objectives(lite(), "mosaic", "mosaic.png", {k: RUNS[k] for k in ("20 steps", "50 steps")},
                            old.get("objective"))
         result = {"machine": machine(), "style": "mosaic.png", "objective": table, "mean_objective": mean_of(table)}
-        out.write_text(json.dumps(result, indent=1) + "\n")
+        path.write_text(json.dumps(result, indent=1) + "\n")
         (RESULTS / "fast_mosaic.md").write_text("\n".join([
             "# The mosaic network against the optimisation (`python benchmarks/fast.py --mosaic`)", "",
             f"Machine: {result['machine']['cpu']}, {result['machine']['torch_threads']} threads.",
@@ -226,7 +226,7 @@ def main(argv: list[str] | None = None) -> None:
             r.update(seconds=r["seconds"] / r["steps"] * steps, projected=True, projected_steps=steps)
     result["mean_objective"] = mean_of(result["objective"])
     RESULTS.mkdir(exist_ok=True)
-    out.write_text(json.dumps(result, indent=1) + "\n")
+    path.write_text(json.dumps(result, indent=1) + "\n")
     (RESULTS / "fast.md").write_text(markdown(result))
     print(markdown(result))
 
