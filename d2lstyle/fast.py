@@ -96,10 +96,13 @@ def photo_files(folder: Path) -> list[Path]:
 
 
 def relative_command(argv: list[str], photos: Path) -> str:
-    """The command as typed, for the training record: paths below the working folder relative to it, the photos'
-    folder as PHOTOS (`tools/collect_photos.py PHOTOS` makes it), so that no folder of this machine is recorded."""
+    """The command that makes the network from scratch, for the training record: paths below the working folder
+    relative to it, the photos' folder as PHOTOS (`tools/collect_photos.py PHOTOS` makes it), so that no folder of
+    this machine is recorded; without --resume, as a resumed run gives the network of an uninterrupted one."""
     words = ["python", "-m", "d2lstyle.fast"]
     for word in map(str, argv):
+        if word == "--resume":
+            continue
         path = Path(word)
         if not word.startswith("-") and path.resolve() == photos.resolve():
             word = "PHOTOS"

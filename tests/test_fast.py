@@ -128,7 +128,7 @@ def test_the_record_names_paths_relative_to_the_working_folder(tmp_path, monkeyp
     monkeypatch.chdir(tmp_path)
     photos, outside = tmp_path / "photos", tmp_path.parent / "elsewhere" / "painting.jpg"
     argv = ["train", "--style", str(tmp_path / "data" / "style.jpg"), "--photos", str(photos), "--out",
-            str(outside), "--lr", "1e-3"]
+            str(outside), "--lr", "1e-3", "--resume"]
     assert fast.relative_command(argv, Path("photos")) == (
         "python -m d2lstyle.fast train --style data/style.jpg --photos PHOTOS --out painting.jpg --lr 1e-3")
 
