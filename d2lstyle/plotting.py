@@ -30,21 +30,29 @@ def fit_title(title: str, width: float) -> str:
 
 # --- notebooks/01_images_and_features.ipynb, cell c07-show
 def show_images(images: Sequence[torch.Tensor], titles: Sequence[str] | None = None, *, ncols: int | None = None,
-                height: float = 2.5, cmap: str = "viridis") -> Figure:
-    """Show images in a grid of `ncols` a row (default: up to 4), each with its title and no axes. images: tensors
-    (1, 3, H, W) or (3, H, W) in [0, 1], or 2-D (H, W) maps drawn with `cmap`; height: of a row, in inches."""
-    ncols = ncols or min(len(images), 4)  # more panels a row are too small to read on a projector
-    nrows = -(-len(images) // ncols)
-    aspect = images[0].shape[-1] / images[0].shape[-2]
-    fig, axes = plt.subplots(nrows, ncols, figsize=(height * aspect * ncols, height * nrows), squeeze=False)
+                height: float = 2.5, cmap: str = "viridis", row_labels: Sequence[str] | None = None,
+                col_labels: Sequence[str] | None = None) -> Figure:
+    """Show images in a grid, each with its title and no axes. images: tensors (1, 3, H, W) or (3, H, W) in [0, 1],
+    or 2-D (H, W) maps drawn with `cmap`; height: of a row, in inches. By default the rows are balanced, at most 4
+    panels each (5 -> 3 + 2, 6 -> 3 + 3); a grid takes `col_labels` over its first row and `row_labels` at the left
+    of its rows instead of a title on every panel."""
+    n, size = len(images), plt.rcParams["axes.titlesize"]
+    ncols = ncols or (len(col_labels) if col_labels else -(-n // -(-n // 4)))  # more a row are too small to read
+    nrows, aspect = -(-n // ncols), images[0].shape[-1] / images[0].shape[-2]
+    margin = max((TextPath((0, 0), s, size=FontProperties(size=size).get_size_in_points()).get_extents().width / 72
+                  for s in row_labels or []), default=0)  # inches, added at the left for the row labels
+    fig, axes = plt.subplots(nrows, ncols, figsize=(height * aspect * ncols + margin, height * nrows), squeeze=False)
+    heads = [fit_title(t, height * aspect) for t in (col_labels or titles or [])]
     for i, ax in enumerate(axes.flat):
-        ax.axis("off")
-        if i >= len(images):
-            continue
-        img = images[i].detach().cpu()
-        ax.imshow(img.numpy(), cmap=cmap) if img.dim() == 2 else ax.imshow(to_uint8(img))
-        if titles:
-            ax.set_title(fit_title(titles[i], height * aspect))
+        ax.set_axis_off()
+        if i < n:
+            img = images[i].detach().cpu()
+            ax.imshow(img.numpy(), cmap=cmap) if img.dim() == 2 else ax.imshow(to_uint8(img))
+        if i < len(heads):  # every title of a row as many lines, so that the row's panels stay in line
+            most = max(h.count("\n") for h in heads[i - i % ncols:i - i % ncols + ncols])
+            ax.set_title(heads[i] + "\n" * (most - heads[i].count("\n")))
+    for ax, label in zip(axes[:, 0], row_labels or [], strict=False):  # labels for the first rows given
+        ax.text(-0.05, 0.5, label, transform=ax.transAxes, ha="right", va="center", fontsize=size)
     fig.tight_layout()
     return fig
 

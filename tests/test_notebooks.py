@@ -29,11 +29,24 @@ def test_notebooks_stay_small():
 LESSONS = [p for p in NOTEBOOKS if p.name[:2] in ("01", "02", "03", "04", "05", "06", "07")]
 
 
+TERMS = re.compile(r"^\*\*Terms / 术语\.\*\*.*?(?:\n\n|\Z)", flags=re.S | re.M)  # a paragraph: English 中文 · ...
+
+
 def prose_words(path) -> int:
-    """Words of a notebook's markdown cells, code blocks left out (tables, formulas and references count)."""
+    """Words of a notebook's markdown cells, code blocks and the terms paragraph left out (tables, formulas and
+    references count)."""
     cells = json.loads(path.read_text())["cells"]
     text = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "markdown")
-    return len(re.sub(r"```.*?```", "", text, flags=re.S).split())
+    return len(TERMS.sub("", re.sub(r"```.*?```", "", text, flags=re.S)).split())
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_the_first_cell_lists_the_terms_in_english_and_chinese(path):
+    """Issue 37: each notebook's first cell gives the terms it introduces, English beside d2l-zh's Chinese."""
+    first = "".join(json.loads(path.read_text())["cells"][0]["source"])
+    (terms,) = TERMS.findall(first)
+    pairs = terms.removeprefix("**Terms / 术语.**").split("·")
+    assert len(pairs) >= 3 and all(re.search(r"[a-zA-Z]", p) and re.search(r"[\u4e00-\u9fff]", p) for p in pairs)
 
 
 @pytest.mark.parametrize("path", LESSONS, ids=lambda p: p.name)

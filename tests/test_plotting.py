@@ -37,6 +37,41 @@ def test_titles_are_broken_to_fit_their_panels_at_the_lecture_size():
     assert fit_title(title, width=10) == title and fit_title("a\nb", width=10) == "a\nb"
 
 
+def panels_a_row(fig) -> list[int]:
+    rows = [ax.get_subplotspec().rowspan.start for ax in fig.get_axes() if ax.get_images()]
+    return [rows.count(r) for r in sorted(set(rows))]
+
+
+def test_rows_are_balanced_so_no_panel_is_alone_on_a_row():
+    """Issue 37: with at most 4 a row, 5 panels were 4 + 1, the last one alone at half the size it could have."""
+    layouts = {n: panels_a_row(show_images([torch.rand(1, 3, 8, 12)] * n)) for n in range(1, 10)}
+    assert layouts == {1: [1], 2: [2], 3: [3], 4: [4], 5: [3, 2], 6: [3, 3], 7: [4, 3], 8: [4, 4], 9: [3, 3, 3]}
+
+
+def test_titles_of_a_figure_take_the_same_number_of_lines():
+    use_lecture_style()
+    try:
+        fig = show_images([torch.rand(1, 3, 10, 15)] * 3, ["noise", "a long title that has to wrap", "content"])
+        fig.canvas.draw()
+        boxes = [ax.title.get_window_extent() for ax in fig.get_axes()]
+    finally:
+        use_lecture_style(False)
+    assert {ax.get_title().count("\n") for ax in fig.get_axes()} == {1}
+    assert len({round(b.y0) for b in boxes}) == 1 and len({round(b.y1) for b in boxes}) == 1  # in line
+
+
+def test_a_grid_has_row_and_column_labels_instead_of_repeated_titles():
+    fig = show_images([torch.rand(1, 3, 8, 8)] * 6, row_labels=["relu1_1", "all five"], col_labels=["1", "10", "100"])
+    fig.canvas.draw()
+    axes = fig.get_axes()
+    assert [ax.get_title() for ax in axes] == ["1", "10", "100", "", "", ""]
+    for ax, label in zip(axes[::3], ["relu1_1", "all five"], strict=True):
+        (text,) = ax.texts
+        box, panel = text.get_window_extent(), ax.get_window_extent()
+        assert text.get_text() == label and 0 <= box.x0 and box.x1 <= panel.x0  # left of its row, in the figure
+        assert panel.y0 < (box.y0 + box.y1) / 2 < panel.y1
+
+
 def test_live_plot_redraws_within_its_time_budget_and_draws_the_last_step(monkeypatch):
     import IPython.display
 

@@ -1,6 +1,7 @@
 """Write the hand-chosen slide types and exercise markers into the notebooks' cell metadata (nothing else changes).
 
-Run once after editing the tables below: `python tools/set_slide_metadata.py`. Cells are keyed by their id, so the
+Run once after editing the tables below: `python tools/set_slide_metadata.py` (or name the notebooks:
+`... 05_style_transfer`). Cells are keyed by their id, so the
 tables survive edits to the cells' sources. Slide types (Jupyter's "slideshow" metadata, used by reveal.js):
 slide = a new slide, subslide = a new slide below the current one, fragment = appears on the current slide at the
 next click, skip = left out of the deck (long definitions, set-up), notes = speaker notes (press S in the deck).
@@ -8,6 +9,7 @@ A cell tagged "figure-only" shows only its output in the deck. A solution cell g
 checking cell the tag "check" (see d2lstyle/classroom.py).
 """
 
+import sys
 from pathlib import Path
 
 import nbformat
@@ -146,6 +148,8 @@ def set_metadata(path: Path, slides: dict[str, str], figure_only: list[str],
     nbformat.write(nb, path)
 
 
-if __name__ == "__main__":
+if __name__ == "__main__":  # `python tools/set_slide_metadata.py [NOTEBOOK_STEM ...]`: those notebooks only
     for name, slides in SLIDES.items():
+        if len(sys.argv) > 1 and name not in sys.argv[1:]:
+            continue
         set_metadata(NOTEBOOKS / f"{name}.ipynb", slides, FIGURE_ONLY.get(name, []), EXERCISES.get(name, []))
