@@ -154,6 +154,27 @@ def read_rgb(path: Path) -> np.ndarray:
         return _rgb_array(im, path)
 
 
+# The kinds of file Pillow may open. Others are refused by name: Pillow hands PostScript and EPS to Ghostscript, a
+# program that runs whatever the file says, for as long as it says.
+READS = ("PNG", "JPEG", "WEBP", "AVIF", "TIFF", "BMP", "DIB", "GIF", "PPM", "TGA", "ICO", "PCX", "SGI", "PSD", "QOI")
+
+
+def _unreadable(path: Path) -> str:
+    """Why Pillow could not open `path` with READS, in words."""
+    with open(path, "rb") as f:
+        if f.read(4) in (b"II*\0", b"MM\0*"):
+            return ("a TIFF whose samples Pillow cannot read (floating-point or signed colour, grey with alpha above 8 "
+                    "bits): save it as 8- or 16-bit RGB")
+    try:
+        with Image.open(path) as im:  # only to name the kind: opening reads the header, it runs nothing
+            kind = im.format
+    except Exception:  # noqa: BLE001  (any failure means: not an image Pillow knows)
+        kind = None
+    if kind:
+        return f"the file holds {kind}, a kind d2lstyle does not read: save it as PNG, JPEG, TIFF or WebP"
+    return "not an image file, or of a kind Pillow cannot read: give a PNG, JPEG, TIFF or WebP file"
+
+
 @contextmanager
 def _open_image(path: Path) -> Iterator[Image.Image]:
     """The image in `path`, EXIF rotation applied; every way a file can fail becomes one error naming it."""
@@ -162,14 +183,9 @@ def _open_image(path: Path) -> Iterator[Image.Image]:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # refused below, with the size named
-            im = Image.open(path)
+            im = Image.open(path, formats=READS)
     except UnidentifiedImageError:
-        with open(path, "rb") as f:
-            tiff = f.read(4) in (b"II*\0", b"MM\0*")
-        what = ("a TIFF whose samples Pillow cannot read (floating-point or signed colour, grey with alpha above "
-                "8 bits): save it as 8- or 16-bit RGB" if tiff else
-                "not an image file, or of a kind Pillow cannot read: give a PNG, JPEG, TIFF or WebP file")
-        raise ValueError(f"{path}: {what}") from None
+        raise ValueError(f"{path}: {_unreadable(path)}") from None
     except Image.DecompressionBombError:
         raise _too_many_pixels(path, f"the image has over {2 * Image.MAX_IMAGE_PIXELS / 1e6:.0f} megapixels") from None
     except PermissionError:

@@ -61,6 +61,9 @@ BAD_INPUTS = {
                      "a symbolic link to a file that does not exist: fix the link"),
     "empty.jpg": (lambda p: p.write_bytes(b""), ValueError, "the file is empty (0 bytes)"),
     "notes.jpg": (lambda p: p.write_text("shopping list"), ValueError, "not an image file"),
+    # Pillow would hand it to Ghostscript, which runs for as long as the file says (issue 38)
+    "holiday.png": (lambda p: p.write_text("%!PS-Adobe-3.0 EPSF-3.0\n%%BoundingBox: 0 0 8 8\n{} loop\n"), ValueError,
+                    "the file holds EPS, a kind d2lstyle does not read: save it as PNG, JPEG, TIFF or WebP"),
     "page.png": (lambda p: p.write_text("<html>404 not found</html>"), ValueError, "not an image file"),
     "truncated.jpg": (lambda p: p.write_bytes(jpeg_bytes(p.parent)[:-2000]), ValueError, "cannot decode the image"),
     "truncated.png": (lambda p: p.write_bytes(png_header(40, 40)), ValueError, "cannot decode the image"),
