@@ -25,7 +25,7 @@ from pathlib import Path
 
 import torch
 
-from d2lstyle.checks import Parser
+from d2lstyle.checks import Parser, check_images
 from d2lstyle.feedforward import PerceptualLoss, TransformNet, random_patches, train_step
 from d2lstyle.files import save_or_rescue, write_whole
 from d2lstyle.images import load_image
@@ -67,8 +67,7 @@ def load_model(model: str | os.PathLike = "starry_night", device: str | torch.de
 def stylize(content: torch.Tensor, model: str | os.PathLike | TransformNet = "starry_night") -> torch.Tensor:
     """Paint `content` (1, 3, H, W) in [0, 1] in one pass of a trained network (a name, a path or a TransformNet);
     returns (1, 3, H, W) in [0, 1] on content's device."""
-    if not isinstance(content, torch.Tensor) or content.ndim != 4 or content.shape[1] != 3:
-        raise ValueError(f"content: expected an image tensor (1, 3, H, W), got {getattr(content, 'shape', content)}")
+    check_images(content=content)  # the same rule as transfer's: float32 (1, 3, H, W) in [0, 1], no NaN
     net = model if isinstance(model, TransformNet) else load_model(model)
     device = next(net.parameters()).device
     with torch.no_grad():

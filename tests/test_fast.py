@@ -149,8 +149,18 @@ def test_stylize_paints_any_size_in_range_and_refuses_a_wrong_shape():
     out = fast.stylize(content, "starry_night")
     assert out.shape == content.shape and 0 <= out.min() and out.max() <= 1
     assert (out - content).abs().mean() > 0.05  # it painted something
-    with pytest.raises(ValueError, match="content: expected an image tensor"):
+    with pytest.raises(ValueError, match=r"content=\(3, 37, 50\): give an RGB image tensor \(1, 3, H, W\)"):
         fast.stylize(content[0])
+
+
+@pytest.mark.parametrize("content, said", [
+    ((torch.rand(1, 3, 32, 32) * 255).to(torch.uint8), r"content=torch.uint8: give float32 values in \[0, 1\]"),
+    (torch.rand(1, 3, 32, 32) * 255, r"content=values from .* to .*: give values in \[0, 1\]"),
+    (torch.full((1, 3, 32, 32), float("nan")), r"content=values from nan to nan: give values in \[0, 1\]")])
+def test_stylize_refuses_what_transfer_refuses(content, said):
+    """Issue 38, defect 13: uint8, 0-255 and NaN content were painted without a word."""
+    with pytest.raises(ValueError, match=said):
+        fast.stylize(content, "starry_night")
 
 
 def test_load_model_names_what_is_wrong(tmp_path):
