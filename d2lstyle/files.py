@@ -190,6 +190,8 @@ def _open_image(path: Path) -> Iterator[Image.Image]:
         raise _too_many_pixels(path, f"the image has over {2 * Image.MAX_IMAGE_PIXELS / 1e6:.0f} megapixels") from None
     except PermissionError:
         raise PermissionError(f"{path}: permission denied: make the file readable") from None
+    except DAMAGED as err:  # a header cut short: "Truncated File Read"
+        raise _damaged(path, err) from None
     with im:
         width, height = im.size
         if Image.MAX_IMAGE_PIXELS and width * height > Image.MAX_IMAGE_PIXELS:
@@ -199,9 +201,16 @@ def _open_image(path: Path) -> Iterator[Image.Image]:
             _notice(path, f"has {im.n_frames} frames (an animation): using the first")
         try:
             yield ImageOps.exif_transpose(im)  # phones store pictures sideways with an "Orientation" tag
-        except (OSError, SyntaxError, EOFError, ValueError, IndexError, struct.error) as err:
-            raise ValueError(f"{path}: cannot decode the image ({err}): the file is damaged, truncated or of an "
-                             "unusual kind: save it again as PNG or JPEG") from None
+        except DAMAGED as err:
+            raise _damaged(path, err) from None
+
+
+DAMAGED = (OSError, SyntaxError, EOFError, ValueError, IndexError, struct.error)  # what Pillow raises on bad bytes
+
+
+def _damaged(path: Path, err: Exception) -> ValueError:
+    return ValueError(f"{path}: cannot decode the image ({err}): the file is damaged, truncated or of an unusual kind: "
+                      "save it again as PNG or JPEG")
 
 
 def _check_regular_file(path: Path) -> os.stat_result:

@@ -67,6 +67,8 @@ BAD_INPUTS = {
     "page.png": (lambda p: p.write_text("<html>404 not found</html>"), ValueError, "not an image file"),
     "truncated.jpg": (lambda p: p.write_bytes(jpeg_bytes(p.parent)[:-2000]), ValueError, "cannot decode the image"),
     "truncated.png": (lambda p: p.write_bytes(png_header(40, 40)), ValueError, "cannot decode the image"),
+    "header.jpg": (lambda p: p.write_bytes(jpeg_bytes(p.parent)[:100]), ValueError,  # issue 38: it named no file
+                   "cannot decode the image (Truncated File Read)"),
     "bomb.png": (lambda p: p.write_bytes(png_header(30000, 30000)), ValueError, "decompression bombs"),
     "big.png": (lambda p: p.write_bytes(png_header(10000, 10000)), ValueError, "10000x10000 pixels (100 megapixels)"),
     # Pillow reads 8/16-bit colour TIFFs and 8-64-bit greys (tried with tifffile-made files of every sample format)
