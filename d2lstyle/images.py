@@ -21,6 +21,12 @@ from d2lstyle.files import image_format, read_rgb, resized_shape, write_whole
 
 
 # --- notebooks/01_images_and_features.ipynb, cell c03
+# Cells that start "#| export MODULE" form d2lstyle/MODULE.py (tools/export.py).
+
+
+
+
+
 def load_image(path: str | os.PathLike, size: int | tuple[int, int] | None = None) -> torch.Tensor:
     """Read an image file as a float32 tensor of shape (1, 3, H, W), RGB in [0, 1].
 

@@ -75,7 +75,7 @@ def synthesize(loss_fn: LossFn, init: torch.Tensor, *, steps: int = 100, optimiz
     best, losses, step = Synthesis(x.detach().clone(), math.inf, 0, "steps"), {}, 0
     def closure() -> float:
         losses.update(evaluate(loss_fn, x))
-        if losses["total"] < best.loss:  # keep the best image: a step can go uphill
+        if losses["total"] < best.loss:  # keep the best image: a step can raise the loss
             best.image, best.loss = x.detach().clone(), losses["total"]
         return losses["total"]
     try:
@@ -181,7 +181,7 @@ def stalled(history: list[float], patience: int) -> bool:
 def synthesize_with_restarts(loss_fn: LossFn, init: torch.Tensor, *, steps: int = 100, tol: float = 0.0,
                              patience: int = 10, restart: int = 10, optimizer: str = "lbfgs",
                              callback: Callback | None = None, **options) -> Synthesis:
-    """`synthesize` with two levers: it stops once `patience` steps gain less than a fraction `tol` (`converged`),
+    """`synthesize` with two additions: it stops once `patience` steps gain less than a fraction `tol` (`converged`),
     and with L-BFGS, once `restart` steps bring no new best (`stalled`; 0: never), it starts again from the best
     image with an empty memory. `steps`, the callback's step numbers and the history count across restarts."""
     earlier, done, image = [], 0, init
@@ -205,7 +205,7 @@ def synthesize_with_restarts(loss_fn: LossFn, init: torch.Tensor, *, steps: int 
 
 
 # --- notebooks/06_faster.ipynb, cell c12
-SCALES = (1.0,)  # full size only: a coarse level did not pay at 300x450 (appendix A1)
+SCALES = (1.0,)  # full size only: a coarse level did not save time at 300x450 (appendix A1)
 COARSE_MIN_SIDE = 64  # relu5_1 sees a 16th of each side: on smaller levels its maps are under 4x4
 
 

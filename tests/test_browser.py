@@ -210,13 +210,13 @@ def test_deck_runs_without_errors(site, page, path):
 
 
 def test_a_figure_slide_at_projector_size(site, page):
-    """The result slide of notebook 5 (its third with a figure, after the method's diagram and the live plot:
-    content, style, result) at 1280x720: the screenshot shows whether its figure is legible."""
+    """The result slide of notebook 5 (its second with a figure, after the live plot: content, style, result) at
+    1280x720: the screenshot shows whether its figure is legible."""
     path = next(p for p in classroom.notebooks() if p.name.startswith("05_"))
     page.open(f"{site}/slides/{path.stem}.slides.html", PROJECTOR)
     page.evaluate(REVEAL_READY)
     shown = page.evaluate("""(() => { const slides = Reveal.getSlides().filter(s => s.querySelector('img'));
-        const slide = slides[2] || slides[0]; const at = Reveal.getIndices(slide); Reveal.slide(at.h, at.v, 99);
+        const slide = slides[1] || slides[0]; const at = Reveal.getIndices(slide); Reveal.slide(at.h, at.v, 99);
         const img = Reveal.getCurrentSlide().querySelector('img'); const box = img.getBoundingClientRect();
         return {width: box.width, height: box.height, top: box.top, bottom: box.bottom}; })()""")
     time.sleep(1)  # the slide transition

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from d2lstyle import content_loss, gram, layer_names, tv_loss, vgg19
+from d2lstyle import content_loss, gram, layer_names, style_loss, tv_loss, vgg19
 from d2lstyle.controls import blend
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
@@ -29,15 +29,23 @@ def shapes_context() -> dict:
     return {"torch": torch, "net": vgg19(precision="float32", device="cpu"), "LAYERS": layer_names()}
 
 
-def improvement_context() -> dict:  # a toy objective with the notebook's names: both "runs" lowered it over 3x
-    target = torch.full((1, 3, 8, 8), 0.5)
-    return {"torch": torch, "objective": lambda x: (x - target).pow(2).sum(), "content": target + 0.3,
-            "from_content": target + 0.1, "from_noise": target + 0.01}
+def buggy_objective_context() -> dict:  # notebook 5's names at 32 x 48 pixels, its buggy objective from its own cell
+    from d2lstyle.losses import content_loss, gram, style_loss, tv_loss
+    from d2lstyle.synthesis import STYLE_LAYERS
+
+    g = torch.Generator().manual_seed(0)
+    names = {"torch": torch, "net": vgg19(precision="float32", device="cpu"), "STYLE_LAYERS": STYLE_LAYERS,
+             "content_loss": content_loss, "gram": gram, "style_loss": style_loss, "tv_loss": tv_loss,
+             "content": torch.rand(1, 3, 32, 48, generator=g), "stretched_style": torch.rand(1, 3, 32, 48, generator=g)}
+    cells = json.loads((NOTEBOOKS / "05_style_transfer.ipynb").read_text())["cells"]
+    exec("".join(next(c["source"] for c in cells if c.get("id") == "i5-bug")), names)
+    return names
 
 
 def traces_context() -> dict:  # run's (trace, image, passes) of the two optimisers, as notebook 6 records them
-    return {"STEPS": 2, "runs": {"L-BFGS": ([(0.1, 3.0), (0.2, 1.0)], None, 2),
-                                 "Adam (lecture recipe)": ([(0.1, 3.0), (0.3, 2.0)], None, 2)}}
+    # Adam's toy run goes up again after its lowest value, as real runs do: its last value is not its lowest
+    return {"STEPS": 3, "runs": {"L-BFGS": ([(0.1, 3.0), (0.2, 1.0)], None, 2),
+                                 "Adam (lecture recipe)": ([(0.1, 3.0), (0.3, 2.0), (0.4, 2.2)], None, 3)}}
 
 
 def blend_context() -> dict:
@@ -57,7 +65,22 @@ EXERCISES = {
                 channels = {1: 64, 2: 128, 3: 256, 4: 512, 5: 512}
                 block = int(layer[4] if layer.startswith("pool") else layer[-3])
                 pools = block if layer.startswith("pool") else block - 1
-                return (1, channels[block], -(-height // 2**pools), -(-width // 2**pools))"""}),
+                return (1, channels[block], -(-height // 2**pools), -(-width // 2**pools))""",
+        "runs the network it was given": """
+            def feature_shape(height, width, layer):
+                return tuple(net(torch.zeros(1, 3, height, width), [layer])[layer].shape)""",
+        "imports the package's vgg19 and runs it": """
+            def feature_shape(height, width, layer):
+                from d2lstyle import vgg19
+
+                features = vgg19(weights=None, device="cpu")(torch.zeros(1, 3, height, width), [layer])
+                return tuple(features[layer].shape)""",
+        "a table of one image size, made with the network beforehand": """
+            SHAPES = {name: tuple(f.shape) for name, f in net(torch.zeros(1, 3, 75, 101), LAYERS).items()}
+
+
+            def feature_shape(height, width, layer):
+                return SHAPES[layer]"""}),
     "02_content_loss.ipynb": ({"torch": torch, "content_loss": content_loss}, {
         "L1 for L2": """
             def relative_content_loss(Y_hat, Y):
@@ -68,53 +91,139 @@ EXERCISES = {
         "normalised by the synthesized map": """
             def relative_content_loss(Y_hat, Y):
                 return content_loss(Y_hat, Y) / Y_hat.pow(2).mean().clamp_min(1e-12)"""}),
-    "03_gram_matrix_style.ipynb": ({"torch": torch, "gram": gram}, {
-        "normalised by the whole batch": """
-            def gram_batch(X):
-                b, c = X.shape[:2]
-                X = X.reshape(b, c, -1)
-                return X @ X.transpose(1, 2) / X.numel()""",
-        "normalised by the pixels only": """
-            def gram_batch(X):
-                b, c = X.shape[:2]
-                X = X.reshape(b, c, -1)
-                return X @ X.transpose(1, 2) / X.shape[2]""",
-        "the first image's Gram for all": """
-            def gram_batch(X):
-                return gram(X[:1]).expand(X.shape[0], -1, -1)"""}),
+    "03_gram_matrix_style.ipynb": ({"torch": torch, "gram": gram, "style_loss": style_loss}, {
+        "dL/dG of a sum, not of a mean": """
+            def style_loss_grad(Y_hat, gram_Y):
+                c, n = Y_hat.shape[1], Y_hat[0, 0].numel()
+                G_bar = 2 * (gram(Y_hat) - gram_Y)
+                return ((G_bar + G_bar.T) @ Y_hat.reshape(c, n) / (c * n)).reshape(Y_hat.shape)""",
+        "one of the two terms": """
+            def style_loss_grad(Y_hat, gram_Y):
+                c, n = Y_hat.shape[1], Y_hat[0, 0].numel()
+                G_bar = 2 * (gram(Y_hat) - gram_Y) / c**2
+                return (G_bar @ Y_hat.reshape(c, n) / (c * n)).reshape(Y_hat.shape)""",
+        "divided by n, not c n": """
+            def style_loss_grad(Y_hat, gram_Y):
+                c, n = Y_hat.shape[1], Y_hat[0, 0].numel()
+                G_bar = 2 * (gram(Y_hat) - gram_Y) / c**2
+                return ((G_bar + G_bar.T) @ Y_hat.reshape(c, n) / n).reshape(Y_hat.shape)""",
+        "the sign reversed": """
+            def style_loss_grad(Y_hat, gram_Y):
+                c, n = Y_hat.shape[1], Y_hat[0, 0].numel()
+                G_bar = 2 * (gram_Y - gram(Y_hat)) / c**2
+                return ((G_bar + G_bar.T) @ Y_hat.reshape(c, n) / (c * n)).reshape(Y_hat.shape)""",
+        "imports the package's style_loss and asks autograd": """
+            def style_loss_grad(Y_hat, gram_Y):
+                from d2lstyle import style_loss
+                with torch.enable_grad():
+                    Y = Y_hat.detach().requires_grad_(True)
+                    style_loss(Y, gram_Y).backward()
+                return Y.grad""",
+        "imports the package's GramProduct and asks autograd": """
+            def style_loss_grad(Y_hat, gram_Y):
+                from d2lstyle.speed import GramProduct
+                X = Y_hat.detach().reshape(Y_hat.shape[1], -1).requires_grad_(True)
+                ((GramProduct.apply(X) / X.numel() - gram_Y) ** 2).mean().backward()
+                return X.grad.reshape(Y_hat.shape)"""}),
     "04_total_variation.ipynb": ({"torch": torch, "tv_loss": tv_loss}, {
-        "a constant for the ramp": """
-            def tv_checkerboard():
-                return 1.0
-
-
-            def tv_ramp(w):
-                return 0.5 / 9""",
         "steps of 1/w": """
             def tv_checkerboard():
                 return 1.0
 
 
             def tv_ramp(w):
-                return 0.5 / w""",
+                return 0.5 / w
+
+
+            def tv_edge(w):
+                return 0.5 / (w - 1)""",
         "no factor 1/2": """
             def tv_checkerboard():
                 return 2.0
 
 
             def tv_ramp(w):
-                return 1 / (w - 1)"""}),
-    "05_style_transfer.ipynb": (improvement_context, {
-        "a constant": """
-            def improvement(objective, start, result):
-                return 4""",
-        "the ratio upside down": """
-            def improvement(objective, start, result):
-                return (objective(result) / objective(start)).item()""",
-        "the difference": """
-            def improvement(objective, start, result):
-                return (objective(start) - objective(result)).item()"""}),
+                return 1 / (w - 1)
+
+
+            def tv_edge(w):
+                return 1 / (w - 1)""",
+        "the sharp edge dearer than the ramp": """
+            def tv_checkerboard():
+                return 1.0
+
+
+            def tv_ramp(w):
+                return 0.5 / (w - 1)
+
+
+            def tv_edge(w):
+                return 0.5""",
+        "builds the images and calls tv_loss": """
+            def tv_checkerboard():
+                i, j = torch.meshgrid(torch.arange(8), torch.arange(8), indexing="ij")
+                return tv_loss(((i + j) % 2).float().expand(1, 3, 8, 8)).item()
+
+
+            def tv_ramp(w):
+                return tv_loss(torch.linspace(0, 1, w).expand(1, 3, 8, w)).item()
+
+
+            def tv_edge(w):
+                return tv_loss((torch.arange(w) >= w // 2).float().expand(1, 3, 8, w)).item()""",
+        "imports the package's tv_loss": """
+            def tv_checkerboard():
+                return 1.0
+
+
+            def tv_ramp(w):
+                from d2lstyle.losses import tv_loss
+                return tv_loss(torch.linspace(0, 1, w).expand(1, 3, 8, w)).item()
+
+
+            def tv_edge(w):
+                import d2lstyle
+                return d2lstyle.tv_loss((torch.arange(w) >= w // 2).float().expand(1, 3, 8, w)).item()"""}),
+    "05_style_transfer.ipynb": (buggy_objective_context, {
+        "the bug left in": """
+            def fixed_parts_of(content_img, style_img):
+                return buggy_parts_of(content_img, style_img)""",
+        "the content target taken from the style image instead": """
+            def fixed_parts_of(content_img, style_img):
+                return buggy_parts_of(style_img, content_img)""",
+        "the style term dropped": """
+            def fixed_parts_of(content_img, style_img):
+                buggy = buggy_parts_of(content_img, style_img)
+                return lambda img: {**buggy(img), "style": torch.zeros(())}""",
+        "both targets taken from the style image": """
+            def fixed_parts_of(content_img, style_img):
+                return buggy_parts_of(style_img, style_img)""",
+        "imports the package's StyleObjective": """
+            def fixed_parts_of(content_img, style_img):
+                from d2lstyle.synthesis import StyleObjective
+                return StyleObjective(content_img, style_img, net=net, style_weight=1).parts"""}),
     "06_faster.ipynb": (traces_context, {
+        "b's last objective as the target, not its lowest": """
+            def times_sooner(trace_a, trace_b):
+                target = trace_b[-1][1]
+                reached = [next((t for t, value in trace if value <= target), None) for trace in (trace_a, trace_b)]
+                return 0 if reached[0] is None else reached[1] / reached[0]""",
+        "the last time b is at its lowest, not the first": """
+            def times_sooner(trace_a, trace_b):
+                target = min(value for _, value in trace_b)
+                last_b = [t for t, value in trace_b if value == target][-1]
+                reached = next((t for t, value in trace_a if value <= target), None)
+                return 0 if reached is None else last_b / reached""",
+        "imports the package's converged: b gets there when it stops gaining": """
+            def times_sooner(trace_a, trace_b):
+                from d2lstyle.synthesis import converged
+                best = []
+                for when, value in trace_b:
+                    best.append(min(best[-1], value) if best else value)
+                    if converged(best, 0.01, 1):
+                        break
+                reached = next((t for t, value in trace_a if value <= best[-1]), None)
+                return 0 if reached is None else when / reached""",
         "b's last time, not when it first got there": """
             def times_sooner(trace_a, trace_b):
                 target = min(value for _, value in trace_b)
@@ -155,24 +264,51 @@ EXERCISES = {
         "the spread not weighted": """
             def loss_gap(grams, weights):
                 mix = sum(w * G_k for w, G_k in zip(weights, grams))
-                return sum(((G_k - mix) ** 2).sum() for G_k in grams)"""}),
+                return sum(((G_k - mix) ** 2).sum() for G_k in grams)""",
+        "the weights squared": """
+            def loss_gap(grams, weights):
+                mix = sum(w * G_k for w, G_k in zip(weights, grams))
+                return sum(w**2 * ((G_k - mix) ** 2).sum() for w, G_k in zip(weights, grams))""",
+        "the sign turned: mixed targets minus mixed losses": """
+            def loss_gap(grams, weights):
+                mix = sum(w * G_k for w, G_k in zip(weights, grams))
+                return ((mix ** 2).sum() - sum(w * (G_k ** 2).sum() for w, G_k in zip(weights, grams)))""",
+        "imports the package's blend and content_loss: means, not sums": """
+            def loss_gap(grams, weights):
+                from d2lstyle.controls import blend
+                from d2lstyle.losses import content_loss
+                mix = blend([{"layer": (G_k,)} for G_k in grams], weights)["layer"][0]
+                return sum(w * content_loss(G_k, mix) for w, G_k in zip(weights, grams))"""}),
     "08_fast_style_transfer.ipynb": ({}, {
-        "counted from 1": """
-            def steps_to_reach(trace, target):
-                for steps, value in enumerate(trace):
-                    if value <= target:
-                        return steps + 1
-                return None""",
-        "strictly below the target": """
-            def steps_to_reach(trace, target):
-                for steps, value in enumerate(trace):
-                    if value < target:
-                        return steps
-                return None""",
-        "the last time it is reached": """
-            def steps_to_reach(trace, target):
-                reached = [steps for steps, value in enumerate(trace) if value <= target]
-                return reached[-1] if reached else None"""}),
+        "rounded up: equal time counted as less": """
+            import math
+
+
+            def fewest_pictures(T_train, t_net, t_opt):
+                return None if t_net >= t_opt else math.ceil(T_train / (t_opt - t_net))""",
+        "rounded to the nearest": """
+            def fewest_pictures(T_train, t_net, t_opt):
+                return None if t_net >= t_opt else round(T_train / (t_opt - t_net))""",
+        "the network's own time per picture forgotten": """
+            import math
+
+
+            def fewest_pictures(T_train, t_net, t_opt):
+                return None if t_net >= t_opt else math.floor(T_train / t_opt) + 1""",
+        "no case for a network that is not faster": """
+            import math
+
+
+            def fewest_pictures(T_train, t_net, t_opt):
+                return math.floor(T_train / (t_opt - t_net)) + 1 if t_opt != t_net else None""",
+        "imports the package's training record for T_train": """
+            import math
+
+
+            def fewest_pictures(T_train, t_net, t_opt):
+                from d2lstyle.fast import load_model
+                T_train = load_model("starry_night").record["seconds"]
+                return None if t_net >= t_opt else math.floor(T_train / (t_opt - t_net)) + 1"""}),
 }
 
 

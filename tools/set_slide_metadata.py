@@ -21,13 +21,15 @@ NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 # students read them in the notebook; the deck shows what they do.
 SLIDES = {
     "01_images_and_features": {
-        "c00": "slide", "i1-lecture": "slide", "i1-glossary": "subslide", "c01": "skip", "c02": "slide", "c03": "skip",
+        "c00": "slide", "c01": "skip", "i1-method": "slide", "i1-diagram": "subslide", "i1-lecture": "slide",
+        "i1-path": "subslide", "c02": "slide", "c03": "skip",
         "c04": "fragment", "c05": "skip", "c06": "fragment", "c07": "skip", "c07-show": "skip",
         "i5-lecture-style": "skip", "c08": "subslide", "c09": "fragment", "i5-lecture-md": "subslide",
         "i5-lecture-demo": "fragment", "c10": "slide",
         "c11": "skip", "c11b": "skip", "c12": "fragment", "c13": "slide", "c14": "skip", "c14b": "skip", "c15":
-        "subslide", "c16": "skip", "c16b": "skip", "c17": "notes", "c18": "skip", "c18b": "skip", "c18c": "skip", "c19":
-        "subslide", "i1-quant-md": "subslide", "i1-quant": "fragment", "c20": "slide", "c21": "subslide", "c22":
+        "subslide", "c16": "skip", "c16b": "skip", "c18": "skip", "c18b": "skip", "c18c": "skip", "c19":
+        "subslide", "i1-quant-md": "subslide", "i1-quant": "fragment", "i1-quant-seen": "fragment", "c20": "slide",
+        "i1-rf": "fragment", "c21": "subslide", "i1-maps-seen": "fragment", "c22":
         "slide", "c23": "fragment", "c24": "slide", "c25": "fragment", "c26": "slide", "c27": "skip", "c28": "skip",
         "sum": "slide", "refs": "slide",
     },
@@ -49,12 +51,12 @@ SLIDES = {
         "c09": "skip", "c10": "skip", "sum": "slide", "refs": "slide",
     },
     "05_style_transfer": {
-        "c00": "slide", "c01": "skip", "c02": "slide", "i5-diagram": "subslide", "i5-diagram-seen": "fragment", "c03":
-        "skip", "c03b": "skip", "c04": "subslide", "c05": "fragment", "c06": "slide", "c07": "skip", "c08": "notes",
-        "c10": "slide", "c11": "subslide", "c12": "subslide", "c13": "slide", "c14": "skip", "c15": "subslide", "c16":
-        "slide", "i5-tv-md": "slide", "i5-tv": "subslide", "i5-tv-seen": "fragment", "c16b": "slide", "c17": "skip",
-        "c18": "subslide", "c19": "slide", "c20": "skip", "c21": "skip", "i5-explore-md": "slide", "i5-explore":
-        "subslide", "i5-sliders": "skip", "sum": "slide", "refs": "slide",
+        "c00": "slide", "c01": "skip", "c02": "slide", "c03": "skip", "c03b": "skip", "c04": "subslide", "c05":
+        "fragment", "c06": "slide", "c07": "skip", "c08": "notes", "c10": "slide", "c11": "subslide", "c12":
+        "subslide", "c13": "slide", "c14": "skip", "c15": "subslide", "c16": "slide", "i5-tv-md": "slide", "i5-tv":
+        "subslide", "i5-tv-seen": "subslide", "c16b": "slide", "c17": "skip", "c18": "subslide", "c19": "slide",
+        "i5-bug": "skip", "c20": "skip", "c21": "skip", "i5-explore-md": "slide", "i5-explore": "subslide",
+        "i5-sliders": "skip", "sum": "slide", "refs": "slide",
     },
     "06_faster": {
         "c00": "slide", "c01": "skip", "c02": "slide", "c03": "skip", "c04": "fragment", "c05b": "slide", "c06": "skip",
@@ -71,9 +73,9 @@ SLIDES = {
         "skip", "c05b": "skip", "c06": "subslide", "c09": "subslide", "c10": "subslide", "c11": "skip", "c12":
         "fragment", "c13": "slide", "c14": "skip", "c15": "skip", "c16": "skip", "c16b": "skip", "c16c": "skip", "c17":
         "skip", "c18": "subslide", "c19": "fragment", "c20": "subslide", "c21": "skip", "c22": "subslide", "c23":
-        "skip", "c24": "fragment", "c25": "subslide", "c25b": "slide", "c26": "skip", "c27": "fragment", "c28":
+        "skip", "c24": "subslide", "c25": "subslide", "c25b": "slide", "c26": "skip", "c27": "subslide", "c28":
         "subslide", "c28b": "slide", "c29": "subslide", "c30": "skip", "c31": "subslide", "c32": "slide", "c33": "skip",
-        "c34": "fragment", "c35": "subslide", "c35b": "slide", "c36": "fragment", "c37": "skip", "c38": "subslide",
+        "c34": "subslide", "c35": "subslide", "c35b": "slide", "c36": "fragment", "c37": "skip", "c38": "subslide",
         "c39": "slide", "c40": "fragment", "c41": "subslide", "c42": "skip", "c43": "subslide", "c44": "slide", "c45":
         "fragment", "c46": "subslide", "c47": "fragment", "c48": "slide", "c49": "skip", "c50": "skip", "sum": "slide",
         "refs": "slide",
@@ -84,7 +86,8 @@ SLIDES = {
         "c12": "subslide", "c13": "fragment", "c14": "slide", "c15": "fragment", "c16": "fragment", "c17": "skip",
         "c18": "subslide", "c19": "fragment", "c20": "slide", "c21": "skip", "c22": "fragment", "c23": "subslide",
         "c24": "fragment", "c25": "subslide", "c26": "fragment", "c27": "subslide", "c27b": "subslide", "c28": "slide",
-        "c29": "fragment", "c30": "slide", "c31": "subslide", "c32": "subslide", "c33": "slide", "c34": "subslide",
+        "c29": "subslide", "c30": "slide", "c31": "subslide", "c32": "subslide", "c32b": "subslide",
+        "c33": "slide", "c34": "subslide",
         "c35": "slide", "c36": "slide", "c37": "slide", "c38": "skip", "c39": "skip", "c40": "skip", "c41": "slide",
     },
     "A1_hardware": {
@@ -100,32 +103,34 @@ SLIDES = {
 }
 
 # Figures too tall to share a slide with the code that draws them: the deck shows only the output.
-FIGURE_ONLY = {"01_images_and_features": ["i1-quant", "c21"],
+FIGURE_ONLY = {"01_images_and_features": ["i1-diagram", "i1-quant", "c21"],
                "03_gram_matrix_style": ["c03b", "i3-heat", "c13"],
-               "05_style_transfer": ["i5-diagram", "c11", "i5-tv", "i5-explore"],
+               "04_total_variation": ["c07"],
+               "05_style_transfer": ["c11", "i5-tv", "c18", "i5-explore"],
                "06_faster": ["c04", "c08", "st-measure", "st-plot", "c10", "b16-measure", "b16-run", "c11t", "c15"],
-               "07_controls": ["c09", "c12", "c29", "c31"],
+               "07_controls": ["c09", "c12", "c27", "c29", "c31", "c34"],
                "08_fast_style_transfer": ["c09", "c12", "c27", "c27b", "c31", "c34"],
                "A1_hardware": ["cl-measure", "gp-measure", "gp-bench", "c17", "c17b", "rs-code", "lv-code",
                                "fl-code", "fl-avx2", "wg-code", "i8-code"]}
 
 # Exercises with a reference solution: (solution cell, check cell, hint shown by the student version's stub).
 EXERCISES = {
-    "01_images_and_features": [("c27", "c28", "count the 2x2 poolings before the layer (each halves height and "
-                                "width, rounding down); blocks 1-5 have 64, 128, 256, 512, 512 channels")],
+    "01_images_and_features": [("c27", "c28", "compare the shapes printed for the 192 x 289 cat with the list of "
+                                "layers: which layers change the height and width, and by how much? An odd side "
+                                "shows which way it rounds")],
     "02_content_loss": [("c15", "c16", "divide content_loss(Y_hat, Y) by the mean of Y squared")],
-    "03_gram_matrix_style": [("c16", "c17", "reshape X to (b, c, h*w), multiply by its transpose with @, "
-                              "divide by c*h*w as gram does")],
-    "04_total_variation": [("c09", "c10", "each term of the TV formula is a mean of absolute steps: count the "
-                            "steps of size 1 (or 1/(w-1)) among all vertical and all horizontal neighbours")],
-    "05_style_transfer": [("c20", "c21", "evaluate the objective at both images and divide; .item() gives a "
-                           "float")],
-    "06_faster": [("c19", "c20", "the target is the lowest value in trace_b; find when each trace first gets to it "
-                   "or below, and divide b's time by a's")],
-    "07_controls": [("c49", "c50", "expand both squares: the terms with G cancel, what is left uses only the G_k and "
-                     "the weights")],
-    "08_fast_style_transfer": [("c38", "c39", "walk through the trace with enumerate: the index of an entry is "
-                                "the number of steps taken before it")],
+    "03_gram_matrix_style": [("c16", "c17", "start from dL/dG, the derivative of style_loss with respect to each "
+                              "entry of G; then apply the rule of 'Its gradient' to Y_hat reshaped to (c, h*w)")],
+    "04_total_variation": [("c09", "c10", "each mean runs over all pairs of neighbours in one direction: how many "
+                            "pairs are there, how many of them differ, and by how much?")],
+    "05_style_transfer": [("c20", "c21", "which term would you expect to be large at the content image, and which "
+                           "target does it compare with? Follow that target back to the image it comes from")],
+    "06_faster": [("c19", "c20", "which time of b is 'when b got there' if b goes up again later? Try your "
+                   "function on a b whose last value is not its lowest, and on a that never gets there")],
+    "07_controls": [("c49", "c50", "the gap is the same for every G, so choose a G for which one of the two "
+                     "losses is easy to write down")],
+    "08_fast_style_transfer": [("c38", "c39", "write the total time of each way for N pictures and solve for N; "
+                                "N is a whole number, and what if the network is not faster per picture?")],
 }
 
 
