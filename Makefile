@@ -28,13 +28,13 @@ notebooks: $(VENV)/.installed  ## execute every notebook in place (outputs are c
 	$(BIN)/python tools/export.py
 
 html: $(VENV)/.installed  ## an HTML page per notebook and an index, into build/ (open build/index.html)
-	$(BIN)/python -m d2lstyle.classroom html
+	$(BIN)/python tools/classroom.py html
 
 slides: $(VENV)/.installed  ## a reveal.js slide deck per notebook, into build/slides/
-	$(BIN)/python -m d2lstyle.classroom slides
+	$(BIN)/python tools/classroom.py slides
 
 students: $(VENV)/.installed  ## student notebooks (solutions replaced by stubs) and the data, into build/students/
-	$(BIN)/python -m d2lstyle.classroom students
+	$(BIN)/python tools/classroom.py students
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)

@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from d2lstyle import classroom
+from tools import classroom
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = [pytest.mark.slow,

@@ -1,4 +1,4 @@
-"""Slides metadata, labelled figures and the student versions of the notebooks (d2lstyle/classroom.py)."""
+"""Slides metadata, labelled figures and the student versions of the notebooks (tools/classroom.py)."""
 
 import ast
 import sys
@@ -6,7 +6,7 @@ import sys
 import nbformat
 import pytest
 
-from d2lstyle import classroom
+from tools import classroom
 
 NOTEBOOKS = classroom.notebooks()
 SLIDE_TYPES = {"slide", "subslide", "fragment", "skip", "notes", "-"}

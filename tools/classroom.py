@@ -1,8 +1,8 @@
 """Classroom builds (hand-written): HTML pages, reveal.js slide decks and student versions of the notebooks.
 
-    python -m d2lstyle.classroom html       # build/html/NN.html and build/index.html
-    python -m d2lstyle.classroom slides     # build/slides/NN.slides.html (reveal.js; press S for speaker notes)
-    python -m d2lstyle.classroom students   # build/students/notebooks/NN.ipynb (+ data/), solutions replaced by stubs
+    python tools/classroom.py html       # build/html/NN.html and build/index.html (`make html`)
+    python tools/classroom.py slides     # build/slides/NN.slides.html (reveal.js; press S for speaker notes)
+    python tools/classroom.py students   # build/students/notebooks/NN.ipynb (+ data/), solutions replaced by stubs
 
 Pages and decks work offline: `npm pack` fetches reveal.js, MathJax and require.js once into build/vendor/ (needs npm
 and the `dev` extras, nbconvert). A reference solution is a code cell tagged "solution" (its metadata "hint" says what
@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import ast
 import html
-import importlib.resources
 import shutil
 import subprocess
 import sys
@@ -28,7 +27,7 @@ import nbformat
 from d2lstyle.files import write_text_whole
 
 ROOT = Path(__file__).resolve().parent.parent
-TEMPLATES = Path(str(importlib.resources.files("d2lstyle") / "templates"))  # package data of the wheel too
+TEMPLATES = Path(__file__).resolve().parent / "templates"
 # The versions nbconvert's templates are written for (reveal.js 4 API, MathJax 2 API, require.js for widgets).
 VENDOR = {"reveal.js": "4.0.2", "mathjax": "2.7.7", "requirejs": "2.1.10", "jquery": "2.2.4"}
 # Pages and decks lie one folder below the build folder, beside its vendor/.
@@ -175,7 +174,7 @@ def build_students(paths: list[Path], out: Path) -> list[Path]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m d2lstyle.classroom", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python tools/classroom.py", description=__doc__.split("\n")[0])
     parser.add_argument("what", choices=["html", "slides", "students", "all"])
     parser.add_argument("--out", type=Path, default=ROOT / "build", help="the build folder (default: build/)")
     args = parser.parse_args(argv)
