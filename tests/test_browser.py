@@ -113,9 +113,10 @@ def inked_pixels(png: bytes) -> int:
 @pytest.fixture(scope="module")
 def site():
     """The pages and decks built into build/, served on a free localhost port; yields the base URL."""
-    paths = classroom.notebooks()
-    classroom.build_html(paths, BUILD)
-    classroom.build_slides(paths, BUILD)
+    build, found = classroom.Build(BUILD, force=True), {p: classroom.read_notebook(p) for p in classroom.notebooks()}
+    classroom.build_html(build, found)
+    classroom.build_slides(build, found)
+    classroom.write_index(build, found)
     handler = functools.partial(Quiet, directory=str(BUILD))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()

@@ -1,7 +1,12 @@
 """Slides metadata, labelled figures and the student versions of the notebooks (tools/classroom.py)."""
 
 import ast
+import io
+import json
+import subprocess
 import sys
+import tarfile
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -125,7 +130,8 @@ def test_student_notebook_runs_to_its_exercises_whose_checks_fail_on_stubs_and_p
     from nbclient.exceptions import CellExecutionError
 
     nb = read(path)
-    student_path = classroom.build_students([path], tmp_path)[0]
+    classroom.build_students(classroom.Build(tmp_path), {path: nb})
+    student_path = tmp_path / "students" / "notebooks" / path.name
     student = read(student_path)
     client = NotebookClient(student, timeout=1200, kernel_name="python3",
                             resources={"metadata": {"path": str(student_path.parent)}})
@@ -163,7 +169,7 @@ def test_students_command_writes_notebooks_and_data_and_an_index(tmp_path, capsy
 def test_pages_without_npm_stop_with_one_clear_error_and_write_nothing(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(classroom.shutil, "which", lambda name: None)
     assert classroom.main(["html", "--out", str(tmp_path)]) == 2
-    assert capsys.readouterr().err.startswith("d2lstyle: error: npm is needed")
+    assert capsys.readouterr().err.startswith("classroom: error: npm is needed")
     assert list(tmp_path.iterdir()) == []
 
 
@@ -178,3 +184,88 @@ def test_a_solution_cell_without_a_function_gets_one_line_naming_notebook_and_ce
     err = capsys.readouterr().err.splitlines()
     assert len(err) == 1 and f"04_total_variation.ipynb: solution cell {solution.id}: a solution cell must" in err[0]
     assert not (tmp_path / "build").exists()
+
+
+def fake_npm(monkeypatch):
+    """`npm pack NAME@VERSION --pack-destination DIR` without the network: a tarball holding package/lib.js."""
+    def run(command, **_):
+        spec, folder = next(c for c in command if "@" in c), command[command.index("--pack-destination") + 1]
+        with tarfile.open(Path(folder) / "package.tgz", "w:gz") as tar:
+            info = tarfile.TarInfo("package/lib.js")
+            info.size = len(spec)
+            tar.addfile(info, io.BytesIO(spec.encode()))
+        return subprocess.CompletedProcess(command, 0, "", "")
+
+    monkeypatch.setattr(classroom.shutil, "which", lambda name: "/usr/bin/npm")
+    monkeypatch.setattr(classroom.subprocess, "run", run)
+
+
+def test_pages_keep_a_vendor_folder_the_tool_did_not_write(tmp_path, monkeypatch, capsys):
+    fake_npm(monkeypatch)
+    monkeypatch.setattr(classroom, "notebooks", lambda: [])
+    mine = tmp_path / "vendor" / "mathjax" / "my_config.js"  # the user's own copy of a library, under its name
+    mine.parent.mkdir(parents=True)
+    mine.write_text("my settings")
+    assert classroom.main(["html", "--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert mine.read_text() == "my settings"
+    assert len(err) == 1 and str(mine.parent) in err[0] and "not written by" in err[0]
+    old = tmp_path / "vendor" / "reveal.js"  # the tool's own folder of another version is replaced
+    old.mkdir()
+    (old / ".version").write_text("3.0.0")
+    (old / "reveal.js").write_text("version 3")
+    mine.unlink()
+    mine.parent.rmdir()
+    assert classroom.main(["html", "--out", str(tmp_path)]) == 0
+    assert (old / ".version").read_text() == classroom.VENDOR["reveal.js"] and (old / "lib.js").exists()
+    assert not (old / "reveal.js").exists()
+
+
+def test_students_keeps_edited_notebooks_and_a_users_index_until_force(tmp_path, monkeypatch, capsys):
+    sources = [tmp_path / "source" / p.name for p in NOTEBOOKS[:2]]
+    for path, source in zip(NOTEBOOKS[:2], sources, strict=True):
+        source.parent.mkdir(exist_ok=True)
+        source.write_bytes(path.read_bytes())
+    monkeypatch.setattr(classroom, "notebooks", lambda: sources)
+    out = tmp_path / "build"
+    (out / "index.html").parent.mkdir()
+    (out / "index.html").write_text("my page")
+    assert classroom.main(["students", "--out", str(out)]) == 0
+    edited, untouched = (out / "students" / "notebooks" / p.name for p in sources)
+    edited.write_text(edited.read_text().replace("NotImplementedError", "my answer", 1))
+    nb = read(sources[1])
+    nb.cells[0].source += "\n\nA new line."  # the instructor changes the second notebook
+    nbformat.write(nb, sources[1])
+    assert classroom.main(["students", "--out", str(out)]) == 0
+    assert "my answer" in edited.read_text() and (out / "index.html").read_text() == "my page"
+    assert "A new line." in untouched.read_text()  # what the tool wrote and nobody changed is rebuilt
+    err = capsys.readouterr().err
+    assert str(edited) in err and str(out / "index.html") in err and "--force" in err and str(untouched) not in err
+    assert classroom.main(["students", "--out", str(out), "--force"]) == 0
+    assert "my answer" not in edited.read_text() and "students/notebooks/" in (out / "index.html").read_text()
+
+
+BROKEN = {"cut short": '{"cells": [{"cell_type": "markdown", "source": "# A',
+          "not a notebook": '{"title": "my notes"}',
+          "a cell without source": json.dumps({"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [
+              {"cell_type": "markdown", "id": "a", "metadata": {}}]})}
+
+
+@pytest.mark.parametrize("text", BROKEN.values(), ids=BROKEN.keys())
+def test_a_malformed_notebook_is_one_error_line_naming_it(text, tmp_path, monkeypatch, capsys):
+    broken = tmp_path / "09_broken.ipynb"
+    broken.write_text(text)
+    monkeypatch.setattr(classroom, "notebooks", lambda: [NOTEBOOKS[0], broken])
+    assert classroom.main(["students", "--out", str(tmp_path / "build")]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 1 and str(broken) in err[0], err
+    assert not (tmp_path / "build").exists()
+
+
+def test_a_notebook_whose_first_markdown_cell_is_empty_is_listed_by_its_first_heading(tmp_path, monkeypatch):
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell(""), nbformat.v4.new_markdown_cell("# B")])
+    path = tmp_path / "09_empty.ipynb"
+    nbformat.write(nb, path)
+    monkeypatch.setattr(classroom, "notebooks", lambda: [path])
+    assert classroom.main(["students", "--out", str(tmp_path / "build")]) == 0
+    assert "<li>B: " in (tmp_path / "build" / "index.html").read_text()

@@ -1,4 +1,6 @@
-"""Classroom builds (hand-written): HTML pages, reveal.js slide decks and student versions of the notebooks.
+"""Classroom builds: HTML pages, reveal.js slide decks and student versions of the notebooks.
+
+A tool of the repository, not of the package: an installed package has no notebooks to build from.
 
     python tools/classroom.py html       # build/html/NN.html and build/index.html (`make html`)
     python tools/classroom.py slides     # build/slides/NN.slides.html (reveal.js; press S for speaker notes)
@@ -7,13 +9,18 @@
 Pages and decks work offline: `npm pack` fetches reveal.js, MathJax and require.js once into build/vendor/ (needs npm
 and the `dev` extras, nbconvert). A reference solution is a code cell tagged "solution" (its metadata "hint" says what
 to try), the cell that checks it is tagged "check" (tools/set_slide_metadata.py writes both).
+
+A build replaces only what this tool wrote: a file changed since (a student's answers, your own index.html) is kept
+and named, and `--force` replaces it; a folder in vendor/ without the tool's .version file is refused.
 """
 
 from __future__ import annotations
 
 import argparse
 import ast
+import hashlib
 import html
+import json
 import shutil
 import subprocess
 import sys
@@ -24,7 +31,7 @@ from pathlib import Path
 
 import nbformat
 
-from d2lstyle.files import write_text_whole
+from d2lstyle.files import write_whole
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -33,10 +40,43 @@ VENDOR = {"reveal.js": "4.0.2", "mathjax": "2.7.7", "requirejs": "2.1.10", "jque
 # Pages and decks lie one folder below the build folder, beside its vendor/.
 LIBRARIES = {"mathjax_url": "../vendor/mathjax/MathJax.js?config=TeX-AMS_CHTML-full,Safe",
              "require_js_url": "../vendor/requirejs/require.js"}
+RECORD = ".classroom.json"  # in the build folder: the sha256 of each file this tool wrote there
 
 
 def notebooks() -> list[Path]:
     return sorted((ROOT / "notebooks").glob("[0-9]*.ipynb"))
+
+
+def read_notebook(path: Path) -> nbformat.NotebookNode:
+    """The notebook at `path`, checked against nbformat's schema; one ValueError naming the file where it is not."""
+    try:
+        nb = nbformat.read(path, as_version=4)
+        nbformat.validate(nb)
+        return nb
+    except Exception as err:  # nbformat raises JSON, schema, key and attribute errors alike on a damaged file
+        raise ValueError(f"{path}: cannot read it as a notebook: {(str(err).splitlines() or [repr(err)])[0]}") from None
+
+
+class Build:
+    """A build folder. `write` replaces a file only where it still holds what this tool wrote there (or with
+    `force`); a file changed since is left as it is and listed in `kept`."""
+
+    def __init__(self, out: Path, force: bool = False):
+        self.out, self.force, self.written, self.kept = out, force, [], []
+        self.record = json.loads((out / RECORD).read_text()) if (out / RECORD).is_file() else {}
+
+    def write(self, name: str, data: str | bytes) -> None:
+        data = data.encode() if isinstance(data, str) else data
+        path, digest = self.out / name, hashlib.sha256(data).hexdigest()
+        if path.exists() and not self.force and hashlib.sha256(path.read_bytes()).hexdigest() not in (
+                digest, self.record.get(name)):
+            self.kept.append(path)
+            return
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_whole(path, lambda f: f.write(data))
+        self.written.append(path)
+        self.record[name] = digest
+        write_whole(self.out / RECORD, lambda f: f.write(json.dumps(self.record, indent=0, sort_keys=True).encode()))
 
 
 def _keep(package: str, member: str) -> bool:
@@ -47,56 +87,54 @@ def _keep(package: str, member: str) -> bool:
     return not member.startswith(("test/", "examples/", "css/", "js/"))
 
 
-def vendor(out: Path) -> Path:
-    """Fetch the JavaScript libraries into out/vendor/NAME/ (once; `npm pack` uses npm's cache). Returns the folder."""
-    folder = out / "vendor"
+def _fetch(package: str, version: str, target: Path) -> None:
+    """`npm pack` one library (npm's cache serves it again) and unpack what the pages need into target."""
+    if shutil.which("npm") is None:
+        raise RuntimeError("npm is needed once to fetch reveal.js and MathJax: apt-get install npm")
+    with tempfile.TemporaryDirectory() as tmp:
+        fetched = subprocess.run(["npm", "pack", "--silent", f"{package}@{version}", "--pack-destination", tmp],
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        if fetched.returncode != 0:
+            raise RuntimeError(f"could not fetch {package}@{version} with npm (is the npm registry reachable?): "
+                               f"{(fetched.stderr.strip().splitlines() or [''])[-1]}")
+        shutil.rmtree(target, ignore_errors=True)  # only ever a folder this tool wrote (see vendor)
+        with tarfile.open(next(Path(tmp).glob("*.tgz"))) as tar:  # npm tarballs hold one folder, "package/"
+            files = [m.replace(name=m.name.split("/", 1)[1]) for m in tar.getmembers() if m.isfile()]
+            tar.extractall(target, [m for m in files if _keep(package, m.name)], filter="data")
+    (target / ".version").write_text(version)
+
+
+def vendor(out: Path) -> None:
+    """The JavaScript libraries in out/vendor/NAME/, each with a .version file: a folder there without one was not
+    written by this tool, and is refused rather than replaced."""
+    targets = {package: out / "vendor" / package for package in VENDOR}
+    for target in targets.values():
+        if target.exists() and not (target / ".version").is_file():
+            raise RuntimeError(f"{target} was not written by this tool (it has no .version file): move it away, "
+                               "or build into another --out")
     for package, version in VENDOR.items():
-        target = folder / package
-        if (target / ".version").exists() and (target / ".version").read_text() == version:
-            continue
-        if shutil.which("npm") is None:
-            raise RuntimeError("npm is needed once to fetch reveal.js and MathJax: apt-get install npm")
-        with tempfile.TemporaryDirectory() as tmp:
-            fetched = subprocess.run(["npm", "pack", "--silent", f"{package}@{version}", "--pack-destination", tmp],
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-            if fetched.returncode != 0:
-                raise RuntimeError(f"could not fetch {package}@{version} with npm (is the npm registry reachable?): "
-                                   f"{(fetched.stderr.strip().splitlines() or [''])[-1]}")
-            shutil.rmtree(target, ignore_errors=True)
-            with tarfile.open(next(Path(tmp).glob("*.tgz"))) as tar:  # npm tarballs hold one folder, "package/"
-                files = [m.replace(name=m.name.split("/", 1)[1]) for m in tar.getmembers() if m.isfile()]
-                tar.extractall(target, [m for m in files if _keep(package, m.name)], filter="data")
-        (target / ".version").write_text(version)
-    return folder
+        if not (targets[package] / ".version").is_file() or (targets[package] / ".version").read_text() != version:
+            _fetch(package, version, targets[package])
 
 
-def _write(text: str, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    write_text_whole(path, text)
+def _export(build: Build, exporter, found: dict, name: str) -> None:
+    """Each notebook through an nbconvert exporter into out/name ({} is its stem), the libraries beside."""
+    vendor(build.out)
+    for path, nb in found.items():
+        nb = nbformat.from_dict(nb)  # a copy, without the saved widget state: a static page cannot run widgets
+        nb.metadata.pop("widgets", None)
+        build.write(name.format(path.stem), exporter.from_notebook_node(nb, resources={"metadata": {
+            "name": path.stem}})[0])
 
 
-def _export(exporter, paths: list[Path], out: Path, name: str) -> list[Path]:
-    """Each notebook through an nbconvert exporter into out/name ({} is its stem), the libraries and index beside."""
-    vendor(out)
-    written = []
-    for path in paths:
-        nb = nbformat.read(path, as_version=4)
-        nb.metadata.pop("widgets", None)  # saved widget state: a static page cannot run widgets (and would fetch them)
-        body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": path.stem}})
-        written.append(out / name.format(path.stem))
-        _write(body, written[-1])
-    write_index(out)
-    return written
-
-
-def build_html(paths: list[Path], out: Path) -> list[Path]:
+def build_html(build: Build, found: dict) -> None:
     """One HTML page per notebook into out/html/, with its figures inline and MathJax from out/vendor."""
     from nbconvert import HTMLExporter
 
-    return _export(HTMLExporter(template_name="lab", **LIBRARIES), paths, out, "html/{}.html")
+    _export(build, HTMLExporter(template_name="lab", **LIBRARIES), found, "html/{}.html")
 
 
-def build_slides(paths: list[Path], out: Path) -> list[Path]:
+def build_slides(build: Build, found: dict) -> None:
     """One reveal.js deck per notebook into out/slides/, 1280x720 (16:9 projectors), from the cells' slide types."""
     from nbconvert import SlidesExporter
     from traitlets.config import Config
@@ -107,24 +145,24 @@ def build_slides(paths: list[Path], out: Path) -> list[Path]:
     exporter = SlidesExporter(config=config, template_name="offline_reveal", extra_template_basedirs=[str(TEMPLATES)],
                               reveal_url_prefix="../vendor/reveal.js", reveal_theme="white", reveal_width="1280",
                               reveal_height="720", jquery_url="../vendor/jquery/dist/jquery.min.js", **LIBRARIES)
-    return _export(exporter, paths, out, "slides/{}.slides.html")
+    _export(build, exporter, found, "slides/{}.slides.html")
 
 
-def write_index(out: Path) -> Path:
+def write_index(build: Build, found: dict) -> None:
     """out/index.html: the series in order, each notebook with the page, deck and student version that exist."""
     rows = []
-    for path in notebooks():
-        nb = nbformat.read(path, as_version=4)
-        title = next((c.source.splitlines()[0].lstrip("# ") for c in nb.cells if c.cell_type == "markdown"), path.stem)
+    for path, nb in found.items():
+        title = next((line.lstrip("# ") for cell in nb.cells if cell.cell_type == "markdown"
+                      for line in cell.source.splitlines()[:1]), path.stem)
         links = [f'<a href="{rel}">{label}</a>' for label, rel in (
             ("page", f"html/{path.stem}.html"), ("slides", f"slides/{path.stem}.slides.html"),
-            ("student notebook", f"students/notebooks/{path.name}")) if (out / rel).exists()]
+            ("student notebook", f"students/notebooks/{path.name}")) if (build.out / rel).exists()]
         rows.append(f"<li>{html.escape(title)}: {' · '.join(links) or 'not built yet'}</li>")
-    _write('<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>d2lstyle: the series</title><style>'
-           "body{font:18px/1.5 sans-serif;max-width:48em;margin:2em auto}</style></head><body>\n<h1>Neural style "
-           "transfer, step by step</h1>\n<ol>\n" + "\n".join(rows) + "\n</ol>\n<p>In a deck: arrows move, <kbd>S</kbd> "
-           "opens the speaker notes, <kbd>F</kbd> goes full screen.</p>\n</body></html>\n", out / "index.html")
-    return out / "index.html"
+    build.write("index.html", '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>d2lstyle: the '
+                "series</title><style>body{font:18px/1.5 sans-serif;max-width:48em;margin:2em auto}</style></head>"
+                "<body>\n<h1>Neural style transfer, step by step</h1>\n<ol>\n" + "\n".join(rows) + "\n</ol>\n<p>In a "
+                "deck: arrows move, <kbd>S</kbd> opens the speaker notes, <kbd>F</kbd> goes full screen.</p>\n"
+                "</body></html>\n")
 
 
 def stub(source: str, hint: str) -> str:
@@ -156,36 +194,42 @@ def student_version(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     return nb
 
 
-def build_students(paths: list[Path], out: Path) -> list[Path]:
+def build_students(build: Build, found: dict) -> None:
     """Student notebooks into out/students/notebooks/, beside them the data and benchmark results that they read."""
-    written = []
-    for path in paths:
+    students = {}
+    for path, nb in found.items():  # all of them first: a bad solution cell stops the build before it writes
         try:
-            student = student_version(nbformat.read(path, as_version=4))
+            students[path] = student_version(nb)
         except ValueError as err:
-            raise ValueError(f"{path.name}: {err}") from None
-        written.append(out / "students" / "notebooks" / path.name)
-        _write(nbformat.writes(student), written[-1])
+            raise ValueError(f"{path}: {err}") from None
+    for path, nb in students.items():
+        build.write(f"students/notebooks/{path.name}", nbformat.writes(nb))
     # the notebooks read ../data, and notebook 6 the benchmark's committed result; the folder can be handed out
-    for data in ("data", "benchmarks/results"):
-        shutil.copytree(ROOT / data, out / "students" / data, dirs_exist_ok=True)
-    write_index(out)
-    return written
+    for file in sorted(f for folder in ("data", "benchmarks/results") for f in (ROOT / folder).rglob("*")):
+        if file.is_file() and "__pycache__" not in file.parts:
+            build.write(f"students/{file.relative_to(ROOT).as_posix()}", file.read_bytes())
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python tools/classroom.py", description=__doc__.split("\n")[0])
     parser.add_argument("what", choices=["html", "slides", "students", "all"])
     parser.add_argument("--out", type=Path, default=ROOT / "build", help="the build folder (default: build/)")
+    parser.add_argument("--force", action="store_true", help="also replace files changed since this tool wrote them")
     args = parser.parse_args(argv)
     builders = {"html": build_html, "slides": build_slides, "students": build_students}
     try:
+        build, found = Build(args.out, args.force), {path: read_notebook(path) for path in notebooks()}
         for what in builders if args.what == "all" else [args.what]:
-            for path in builders[what](notebooks(), args.out):
-                print(f"wrote {path}")
+            builders[what](build, found)
+        write_index(build, found)
     except (RuntimeError, ValueError, OSError) as err:  # one line, not a traceback
-        print(f"d2lstyle: error: {err}", file=sys.stderr)
+        print(f"classroom: error: {err}", file=sys.stderr)
         return 2
+    for path in build.written:
+        if path.suffix in (".html", ".ipynb"):  # the pages, decks and notebooks; not each copy of data/
+            print(f"wrote {path}")
+    for path in build.kept:
+        print(f"classroom: kept {path}: changed since this tool wrote it (--force replaces it)", file=sys.stderr)
     print(f"open {args.out / 'index.html'}")
     return 0
 
