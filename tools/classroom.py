@@ -204,7 +204,7 @@ def build_students(build: Build, found: dict) -> None:
             raise ValueError(f"{path}: {err}") from None
     for path, nb in students.items():
         build.write(f"students/notebooks/{path.name}", nbformat.writes(nb))
-    # the notebooks read ../data, and notebook 6 the benchmark's committed result; the folder can be handed out
+    # the notebooks read ../data, notebooks 8 and A1 the benchmarks' committed results: the folder can be handed out
     for file in sorted(f for folder in ("data", "benchmarks/results") for f in (ROOT / folder).rglob("*")):
         if file.is_file() and "__pycache__" not in file.parts:
             build.write(f"students/{file.relative_to(ROOT).as_posix()}", file.read_bytes())
