@@ -1,34 +1,20 @@
-"""`d2lstyle` and `python -m d2lstyle`: start the command line (d2lstyle/cli.py).
+"""`d2lstyle` and `python -m d2lstyle`: start the command line (d2lstyle/cli.py); `python -m d2lstyle.fast` too.
 
-Loading torch takes a second or two, before `cli.main` can catch signals; a Ctrl-C or SIGTERM then ends here in
-one line, with nothing computed, instead of a traceback. This module imports nothing heavy itself.
+Loading torch takes a second or two. The signal rule (d2lstyle/command.py) holds from before it: a Ctrl-C or
+SIGTERM then ends here in one line, with nothing computed, instead of a traceback.
 """
 
-import signal
+import importlib
 import sys
 
-SIGNALS = (signal.SIGINT, signal.SIGTERM)
+from d2lstyle.command import Command
 
 
-def main() -> int:
-    stops: list[int] = []
-
-    def stop(signum, frame):
-        stops.append(signum)
-        if len(stops) == 1:
-            raise KeyboardInterrupt
-
-    for signum in SIGNALS:
-        signal.signal(signum, stop)
-    try:
-        from d2lstyle.cli import main as run  # loads torch
-
-        return run()
-    except KeyboardInterrupt:  # a stop before cli.main took the signals over
-        for signum in SIGNALS:
-            signal.signal(signum, signal.SIG_IGN)
-        print("d2lstyle: interrupted while starting: nothing was computed", file=sys.stderr)
-        return 143 if stops[:1] == [signal.SIGTERM] else 130
+def main(module: str = "d2lstyle.cli") -> int:
+    """Import `module` (which loads torch) and run its `main()` under the signal rule; returns the exit status."""
+    with Command("d2lstyle" if module == "d2lstyle.cli" else module, program=True) as done:
+        done.status = importlib.import_module(module).main()
+    return done.exit_status()
 
 
 if __name__ == "__main__":

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import argparse
 import glob
+import hashlib
+import io
 import json
 import math
 import shlex
@@ -20,20 +22,23 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 from PIL import Image
+from PIL.PngImagePlugin import PngInfo
 
+from d2lstyle.command import STOP, say
 from d2lstyle.controls import blend_weights, check_size, controlled_transfer, mask_from_image, with_chroma
 from d2lstyle.fast import load_model, model_path
 from d2lstyle.features import default_device, vgg19
 from d2lstyle.files import (
     ImageNotice,
-    create_whole,
+    checkpoint_path,
     data_file,
     image_format,
     remove_stale_parts,
+    same_settings,
     save_or_rescue,
     write_text_whole,
 )
-from d2lstyle.images import load_image, save_image
+from d2lstyle.images import load_image, save_image, to_uint8
 from d2lstyle.synthesis import Synthesis
 
 DEFAULT_CONTENT, DEFAULT_STYLE = data_file("chelsea.png"), data_file("starry_night.jpg")
@@ -45,10 +50,6 @@ MODEL_OPTIONS = ("model", "size", "preserve_color", "max_size", "device")
 STATUSES = ("done", "stopped early", "interrupted", "not started", "failed")
 
 
-def say(kind: str, message: object) -> None:
-    print(f"d2lstyle: {kind}: {message}", file=sys.stderr)
-
-
 @dataclass
 class Job:
     """One picture to make: a content image, its style image(s) and where the result goes."""
@@ -58,6 +59,7 @@ class Job:
     output: Path
     init: str | torch.Tensor  # --init's choice, or the image of a checkpoint when resuming
     done: int = 0  # steps at full size done before, by the run that left the checkpoint
+    replace: bool = False  # may the result replace the file at `output`: --force, or the run's own partial result
     controls: dict = field(default_factory=dict)  # controlled_transfer's keyword arguments, set by preflight
 
     def __str__(self) -> str:
@@ -144,8 +146,7 @@ def build_jobs(args: argparse.Namespace, failures: list[Outcome]) -> list[Job]:
 
 def checkpoint_files(output: Path) -> tuple[Path, Path]:
     """OUT.checkpoint.png (the picture so far, lossless) and OUT.checkpoint.json (steps done, options)."""
-    stem = output.with_suffix("")
-    return stem.with_name(stem.name + ".checkpoint.png"), stem.with_name(stem.name + ".checkpoint.json")
+    return checkpoint_path(output, ".png"), checkpoint_path(output, ".json")
 
 
 def options_of(job: Job, args: argparse.Namespace) -> dict:
@@ -155,19 +156,22 @@ def options_of(job: Job, args: argparse.Namespace) -> dict:
     return json.loads(json.dumps(options, default=str))
 
 
-def save_checkpoint(job: Job, args: argparse.Namespace, img: torch.Tensor, full_size_steps: int) -> None:
-    """The picture and the steps done at full size, each file written whole (temporary file, then rename)."""
+def save_checkpoint(job: Job, args: argparse.Namespace, img: torch.Tensor, full_size_steps: int,
+                    output_sha256: str | None = None) -> None:
+    """The picture and the steps done at full size, each file written whole (temporary file, then rename), and the
+    checksum of the best image so far where it was saved to the output: --resume may replace that one only."""
     picture, record = checkpoint_files(job.output)
     save_image(img, picture)
     write_text_whole(record, json.dumps({"full_size_steps": full_size_steps, "steps": args.steps,
-                                         "options": options_of(job, args)}))
+                                         "options": options_of(job, args), "output_sha256": output_sha256}))
 
 
-def resume_from(job: Job, args: argparse.Namespace, size: tuple[int, int]) -> bool:
-    """With --resume and a checkpoint of `job`'s output, start where it stopped (True); a mismatch is an error."""
+def resume_from(job: Job, args: argparse.Namespace, size: tuple[int, int]) -> dict | None:
+    """With --resume and a checkpoint of `job`'s output, start where it stopped (its record); a mismatch is an
+    error."""
     picture, record = checkpoint_files(job.output)
     if not (args.resume and record.exists()):
-        return False
+        return None
     try:
         saved = json.loads(record.read_text())
         saved["full_size_steps"] = int(saved["full_size_steps"])
@@ -175,12 +179,9 @@ def resume_from(job: Job, args: argparse.Namespace, size: tuple[int, int]) -> bo
         raise ValueError(f"{record}: damaged checkpoint: delete it (and {picture.name}) to start again") from None
     if not picture.is_file():
         raise ValueError(f"{record}: its picture {picture.name} is missing: delete {record.name} to start again")
-    if saved.get("options") != options_of(job, args):
-        differ = sorted(k for k, v in options_of(job, args).items() if saved.get("options", {}).get(k) != v)
-        raise ValueError(f"{record}: made with other values of {', '.join(differ)}: give the same options, "
-                         "or delete it to start again")
+    same_settings(record, saved.get("options"), options_of(job, args))
     job.init, job.done = load_image(picture, size), saved["full_size_steps"]
-    return True
+    return saved
 
 
 def shown(value: object) -> str:
@@ -199,8 +200,10 @@ def run_metadata(args: argparse.Namespace, job: Job) -> dict[str, str]:
     styles = [] if args.model is not None else job.styles
     words = ["python", "-m", "d2lstyle", shown(job.content), *[w for s in styles for w in ("--style", shown(s))]]
     words += [word for key, value in options.items() for word in (f"--{key.replace('_', '-')}", value)]
-    return {"Software": "d2lstyle", "d2lstyle command": shlex.join(words),
+    text = {"Software": "d2lstyle", "d2lstyle command": shlex.join(words),
             **{f"d2lstyle {key}": value for key, value in options.items()}}
+    # a file name's bytes that are not UTF-8 (surrogates to Python) as \xe9: a PNG's text must be valid UTF-8
+    return {k: v.encode(errors="surrogateescape").decode(errors="backslashreplace") for k, v in text.items()}
 
 
 def load_said(path: Path, size: int | None) -> torch.Tensor | Exception:
@@ -265,8 +268,11 @@ def check_output(job: Job, args: argparse.Namespace, content: torch.Tensor, mask
     if picture.exists() and not record.exists():
         raise FileExistsError(f"{picture}: is not a checkpoint of this run (it has no {record.name}), and this run "
                               "would replace it: rename it, or choose another name with -o")
-    resuming = resume_from(job, args, tuple(content.shape[2:]))
-    if out.exists() and not args.force and not resuming:
+    image_format(out, tuple(content.shape[-2:]))  # a format that holds a picture this large
+    resumed = resume_from(job, args, tuple(content.shape[2:]))
+    own = resumed is not None and out.is_file() and resumed.get("output_sha256") == sha256(out.read_bytes())
+    job.replace = args.force or own
+    if out.exists() and not job.replace:
         fix = "add --resume to continue it" if record.exists() else "choose another name with -o"
         raise FileExistsError(f"{out}: already exists: {fix}, or add --force to overwrite it")
     if record.exists() and not args.resume:
@@ -315,6 +321,8 @@ def paint(job: Job, args: argparse.Namespace, net, images: dict, label: str) -> 
                     save_checkpoint(job, args, img, count["full"])
                 except OSError as err:  # a full disk: the run itself can still finish
                     say("warning", f"no checkpoint written at step {count['all']} ({err}): the run goes on")
+            if STOP.signals:  # one came during the checkpoint's save, and waited: stop now, keeping the best
+                raise KeyboardInterrupt
 
         result = controlled_transfer(
             content, styles, steps=left, optimizer=args.optimizer, init=job.init, seed=args.seed, lr=args.lr,
@@ -336,27 +344,30 @@ def paint_with_model(job: Job, args: argparse.Namespace, net, images: dict) -> t
     return Synthesis(img, math.nan, 1, "steps"), {"all": 1, "full": 1}
 
 
-def save_picture(job: Job, args: argparse.Namespace, img: torch.Tensor) -> Path:
-    """Save the picture to its output, or where that fails to the temporary folder, saying so; returns where."""
-    metadata = run_metadata(args, job) if image_format(job.output) == "PNG" else None
-    def save(path: Path) -> object:
-        return save_image(img, path, metadata=metadata)
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
 
-    # without --force or --resume the output did not exist when the run began: it must not exist now either
-    out, err = save_or_rescue(job.output, save if args.force or args.resume else lambda p: create_whole(p, save))
-    if err is not None:
-        why = "another run created it meanwhile" if isinstance(err, FileExistsError) else err.strerror or err
-        say("error", f"{job.output}: cannot be written ({why}): saved the picture to {out}")
-    return out
+
+def picture_bytes(job: Job, args: argparse.Namespace, img: torch.Tensor) -> bytes:
+    """The picture (1, 3, H, W) in [0, 1] encoded as its output's suffix says; a PNG carries run_metadata."""
+    fmt, buffer = Image.registered_extensions()[job.output.suffix.lower()], io.BytesIO()  # checked before the work
+    info = PngInfo() if fmt == "PNG" else None
+    for key, value in (run_metadata(args, job) if info else {}).items():
+        info.add_text(key, value)
+    Image.fromarray(to_uint8(img)).save(buffer, format=fmt, pnginfo=info)
+    return buffer.getvalue()
 
 
 def finish(job: Job, args: argparse.Namespace, result: Synthesis, count: dict) -> Outcome:
-    """Save one picture; after Ctrl-C or a numerical fault it is the best image so far, and we say so."""
-    out = save_picture(job, args, result.image)
+    """Save one picture; after Ctrl-C or a numerical fault it is the best image so far, and we say so. Where the
+    output cannot be written, the picture goes to the temporary folder (files.save_or_rescue)."""
+    data = picture_bytes(job, args, result.image)
+    # without --force the output did not exist when the run began (or was this run's own): the same must hold now
+    out = save_or_rescue(job.output, data, job.replace, "picture")
     picture, record = checkpoint_files(job.output)
     if result.stopped_by == "interrupt":
         try:
-            save_checkpoint(job, args, result.image, count["full"])
+            save_checkpoint(job, args, result.image, count["full"], sha256(data) if out == job.output else None)
         except OSError as err:
             say("warning", f"no checkpoint written ({err}): --resume will start again")
         say("interrupted", f"after {count['all']} steps: saved the best image so far to {out}; "
@@ -408,7 +419,8 @@ def run_batch(args: argparse.Namespace) -> int:
             try:
                 painted = paint_with_model(job, args, net, images) if args.model is not None else \
                     paint(job, args, net, images, label)
-                outcome = finish(job, args, *painted)
+                with STOP.saving():  # a signal now waits until the picture is saved, then stops the batch
+                    outcome = finish(job, args, *painted)
             except KeyboardInterrupt:  # outside the optimisation: nothing of this picture was saved
                 say("interrupted", f"nothing was saved for {job}")
                 outcome = Outcome(job, "interrupted", "nothing saved")
@@ -416,7 +428,7 @@ def run_batch(args: argparse.Namespace) -> int:
                 say("error", f"{job}: {err}")
                 outcome = Outcome(job, "failed", str(err))
             outcomes.append(outcome)
-            if outcome.status == "interrupted":
+            if outcome.status == "interrupted" or STOP.signals:
                 outcomes += [Outcome(j, "not started") for j in jobs[i + 1:]]
                 break
     if total > 1:

@@ -9,7 +9,7 @@ from collections.abc import Iterable
 
 import torch
 
-from d2lstyle.features import LAYERS
+from d2lstyle.features import LAYERS, MIN_SIDE
 
 
 class Parser(argparse.ArgumentParser):
@@ -38,6 +38,11 @@ class OptionError(ValueError):
         super().__init__(f"{name}={repr(value) if shown is None else shown}: {fix}")
         self.name, self.value, self.fix = name, value, fix
 
+    def option(self) -> str:
+        """The error as a command line says it: `--steps -3: give ...`."""
+        value = ",".join(map(str, self.value)) if isinstance(self.value, (list, tuple)) else self.value
+        return f"--{self.name.replace('_', '-')} {value}: {self.fix}"
+
 
 def _number(value: object) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and not math.isnan(value)
@@ -50,6 +55,11 @@ def _whole(value: object) -> bool:
 # name -> (is the value good?, what to give instead)
 RULES = {
     "steps": (lambda v: _whole(v) and v >= 1, "give a whole number of steps, 1 or more"),
+    **{name: (lambda v: _whole(v) and v >= MIN_SIDE, f"give a whole number of pixels, {MIN_SIDE} or more (VGG19 "
+              f"needs at least {MIN_SIDE} pixels on each side)") for name in ("size", "patch")},
+    **{name: (lambda v: _whole(v) and v >= 1, "give a whole number, 1 or more")
+       for name in ("batch", "width", "blocks")},
+    "checkpoint_minutes": (lambda v: _number(v) and 0 < v < math.inf, "give a positive number of minutes"),
     "patience": (lambda v: _whole(v) and v >= 1, "give a whole number of steps, 1 or more"),
     "seed": (lambda v: _whole(v) and 0 <= v < 2**64, "give a whole number from 0 to 2**64 - 1"),
     "tol": (lambda v: _number(v) and 0 <= v < math.inf, "give a fraction, 0 or more (0: run every step)"),

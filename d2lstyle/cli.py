@@ -8,17 +8,14 @@ from __future__ import annotations
 
 import argparse
 import inspect
-import os
-import signal
-import sys
-import threading
 from pathlib import Path
 
-from d2lstyle.batch import MODEL_OPTIONS, run_batch, say
-from d2lstyle.checks import OptionError, Parser, check_device, check_layers, check_options
+from d2lstyle.batch import MODEL_OPTIONS, run_batch
+from d2lstyle.checks import Parser, check_device, check_layers, check_options
+from d2lstyle.command import Command
 from d2lstyle.controls import PRESERVE_COLOR, STATISTICS, ControlledObjective, check_layer_weights, controlled_transfer
 from d2lstyle.fast import load_model, model_names
-from d2lstyle.features import MIN_SIDE, PRECISIONS, vgg19
+from d2lstyle.features import PRECISIONS, vgg19
 from d2lstyle.synthesis import INITS, StyleObjective, transfer
 
 
@@ -165,13 +162,12 @@ def add_control_options(p: argparse.ArgumentParser, d: dict) -> None:
 
 def check_args(args: argparse.Namespace) -> None:
     """Every check that the command alone allows, before anything is read: the library's, then the command's own."""
-    check_options(**{name: getattr(args, name) for name in ("steps", "tol", "scales", "lr", "seed", "content_weight",
-                                                            "style_weight", "tv_weight", "style_scale")})
+    check_options(**{name: getattr(args, name) for name in ("steps", "size", "tol", "scales", "lr", "seed",
+                                                            "content_weight", "style_weight", "tv_weight",
+                                                            "style_scale")})
     check_device("device", args.device)  # before the network loads
     check_layers("content_layers", args.content_layers)
     check_layers("style_layers", args.style_layers)
-    if args.size < MIN_SIDE:
-        raise ValueError(f"--size {args.size} is too small: VGG19 needs at least {MIN_SIDE} pixels on each side")
     if args.style_weights is not None and args.mask is not None:
         raise ValueError("--style-weights and --mask do not go together (the mask places the styles): drop one")
     try:
@@ -183,77 +179,11 @@ def check_args(args: argparse.Namespace) -> None:
                          "or raise --max-size if the machine has the memory")
 
 
-def option_error(err: OptionError) -> str:
-    """An OptionError of the library as the command line says it: `--steps -3: give ...`."""
-    value = ",".join(map(str, err.value)) if isinstance(err.value, (list, tuple)) else err.value
-    return f"--{err.name.replace('_', '-')} {value}: {err.fix}"
-
-
-class QuietStream:
-    """A standard stream that goes quiet where its reader has gone (`| head`, a closed terminal) or it was closed
-    (`2>&-`), instead of raising in the middle of a run: the picture matters more than the progress bar."""
-
-    def __init__(self, stream):
-        self.stream, self.broken = stream, stream is None
-
-    def write(self, text: str) -> int:
-        if not self.broken:
-            try:
-                return self.stream.write(text)
-            except (OSError, ValueError):  # a broken pipe, a closed file
-                self.go_quiet()
-        return len(text)
-
-    def flush(self) -> None:
-        if not self.broken:
-            try:
-                self.stream.flush()
-            except (OSError, ValueError):
-                self.go_quiet()
-
-    def go_quiet(self) -> None:
-        self.broken = True
-        try:  # Python flushes the real stream at exit: point its descriptor at /dev/null, so that stays quiet too
-            os.dup2(os.open(os.devnull, os.O_WRONLY), self.stream.fileno())
-        except (OSError, ValueError):
-            pass
-
-    def __getattr__(self, name: str):
-        return getattr(self.stream, name)
-
-
 def main(argv: list[str] | None = None) -> int:
-    """Run the command. Ctrl-C (SIGINT) and SIGTERM stop it and save the best image so far (exit status 130, 143);
-    more of them while that is saved are ignored, so that the save finishes."""
-    stops: list[int] = []
-
-    def stop(signum, frame):
-        stops.append(signum)
-        if len(stops) == 1:
-            raise KeyboardInterrupt  # raised where the run is, so that the same code saves what there is
-
-    main_thread = threading.current_thread() is threading.main_thread()
-    previous = {s: signal.signal(s, stop) for s in (signal.SIGINT, signal.SIGTERM)} if main_thread else {}
-    streams = sys.stdout, sys.stderr
-    sys.stdout, sys.stderr = QuietStream(sys.stdout), QuietStream(sys.stderr)
-    try:
+    """Run the command; returns the exit status. Ctrl-C (SIGINT) and SIGTERM stop it and save the best image so far
+    (exit status 130, 143), under the signal rule of d2lstyle/command.py: a save is never cut short."""
+    with Command("d2lstyle", program=argv is None) as done:
         args = parse_args(argv)
         check_args(args)
-        status = run_batch(args)
-    except OptionError as err:
-        say("error", option_error(err))
-        status = 2
-    except (OSError, ValueError, RuntimeError) as err:
-        say("error", err)
-        status = 2
-    except KeyboardInterrupt:
-        say("interrupted", "nothing was written")
-        status = 130
-    finally:
-        sys.stdout.flush()  # a broken pipe shows here, not in Python's flush at exit
-        sys.stderr.flush()
-        sys.stdout, sys.stderr = streams
-        for signum, handler in previous.items():
-            # as the program (argv None) after a stop, ignore signals to the end: torch's exit handlers run then
-            signal.signal(signum, signal.SIG_IGN if stops and argv is None else handler)
-    return 143 if stops[:1] == [signal.SIGTERM] and status == 130 else status
+        done.status = run_batch(args)
+    return done.exit_status()

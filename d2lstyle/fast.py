@@ -15,7 +15,6 @@ import hashlib
 import importlib.resources
 import inspect
 import io
-import math
 import os
 import platform
 import shlex
@@ -23,11 +22,17 @@ import sys
 import time
 from pathlib import Path
 
+if __name__ == "__main__":  # `python -m d2lstyle.fast`: under the signal rule before torch loads (a second or two)
+    from d2lstyle.__main__ import main
+
+    sys.exit(main("d2lstyle.fast"))
+
 import torch
 
-from d2lstyle.checks import Parser, check_images
+from d2lstyle.checks import Parser, check_images, check_options
+from d2lstyle.command import STOP, Command, say
 from d2lstyle.feedforward import PerceptualLoss, TransformNet, random_patches, train_step
-from d2lstyle.files import save_or_rescue, write_whole
+from d2lstyle.files import check_folder, checkpoint_path, same_settings, save_or_rescue, write_whole
 from d2lstyle.images import load_image
 
 PHOTO_SUFFIXES = (".jpg", ".jpeg", ".png")
@@ -74,13 +79,13 @@ def stylize(content: torch.Tensor, model: str | os.PathLike | TransformNet = "st
         return net(content.float().to(device)).to(content.device)
 
 
-def save_model(path: Path, net: TransformNet, record: dict) -> Path:
-    """Write the network, its weights stored as float16 (half the size; the pictures do not change visibly),
-    with its configuration and training record, whole (a temporary file, then a rename)."""
+def model_bytes(net: TransformNet, record: dict) -> bytes:
+    """The file of a network: its weights as float16 (half the size; the pictures do not change visibly), its
+    configuration and its training record."""
     state = {k: v.half() if v.is_floating_point() else v for k, v in net.state_dict().items()}
     buffer = io.BytesIO()
     torch.save({"config": net.config, "state": state, "record": record}, buffer)
-    return write_whole(path, lambda f: f.write(buffer.getvalue()))
+    return buffer.getvalue()
 
 
 def photo_files(folder: Path) -> list[Path]:
@@ -133,7 +138,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     t = sub.add_parser("train", help="train a network for one style on a folder of photos")
     t.add_argument("--style", type=Path, required=True, help="the style image")
     t.add_argument("--photos", type=Path, required=True, help="folder of training photos (.jpg, .png)")
-    t.add_argument("--out", type=Path, required=True, help="the network's file, NAME or NAME.pt")
+    t.add_argument("--out", required=True, help="the network's file, NAME or NAME.pt")
     t.add_argument("--steps", type=int, default=6000, help="steps of Adam (%(default)s)")
     t.add_argument("--size", type=int, default=256, help="shorter side of the photos and the style (%(default)s)")
     t.add_argument("--patch", type=int, default=256, help="side of the square training patches (%(default)s)")
@@ -150,22 +155,18 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     t.add_argument("--checkpoint-minutes", type=float, default=5.0, help="minutes between checkpoints (%(default)s)")
     t.add_argument("--resume", action="store_true", help="continue from OUT.checkpoint.pt")
     t.add_argument("--force", action="store_true", help="replace OUT if it exists")
-    args = p.parse_args(argv)
-    args.out = args.out if args.out.suffix == ".pt" else args.out.with_name(args.out.name + ".pt")
-    for name in ("steps", "size", "patch", "batch", "width", "blocks"):
-        if getattr(args, name) < 1:
-            p.error(f"--{name} {getattr(args, name)}: give a whole number of 1 or more")
-    for name in ("lr", "checkpoint_minutes", *WEIGHTS):
-        value, zero_ok = getattr(args, name), name in WEIGHTS  # a weight of 0 leaves its loss out
-        if not math.isfinite(value) or value < 0 or (value == 0 and not zero_ok):
-            p.error(f"--{name.replace('_', '-')} {value}: give a number " + ("of 0 or more" if zero_ok else "above 0"))
+    return p.parse_args(argv)
+
+
+def check_args(args: argparse.Namespace) -> None:
+    """The library's rules (d2lstyle/checks.py) for the numbers, then the command's own; OUT gets its .pt."""
+    check_options(**{k: getattr(args, k) for k in ("steps", "size", "patch", "batch", "lr", "width", "blocks", "seed",
+                                                  "checkpoint_minutes", *WEIGHTS)})
     if args.patch > args.size:
-        p.error(f"--patch {args.patch} is larger than --size {args.size}: patches are cut from the photos")
-    return args
-
-
-def say(kind: str, message: object) -> None:
-    print(f"d2lstyle.fast: {kind}: {message}", file=sys.stderr)
+        raise ValueError(f"--patch {args.patch} is larger than --size {args.size}: patches are cut from the photos")
+    if not Path(args.out).name:
+        raise ValueError(f"--out {args.out!r}: give a file name, like starry_night")
+    args.out = Path(args.out if args.out.endswith(".pt") else args.out + ".pt")
 
 
 def machine() -> str:
@@ -192,97 +193,99 @@ class Run:
     def save(self, path: Path) -> None:
         state = {"settings": self.settings, "step": self.step, "seconds": self.seconds, "history": self.history,
                  "net": self.net.state_dict(), "opt": self.opt.state_dict(), "generator": self.generator.get_state()}
-        buffer = io.BytesIO()
-        torch.save(state, buffer)
-        write_whole(path, lambda f: f.write(buffer.getvalue()))
+        write_whole(path, lambda f: torch.save(state, f))
 
     def resume(self, path: Path) -> None:
-        if not path.is_file():
-            raise ValueError(f"--resume: there is no checkpoint {path}: run without --resume to start afresh")
-        saved = torch.load(path, map_location="cpu", weights_only=True)
-        changed = [k for k in SETTINGS if saved["settings"].get(k) != self.settings.get(k)]
-        if changed:
-            raise ValueError(f"--resume: {path} was made with other {', '.join(changed)}: use the same options, "
-                             "or delete the checkpoint to start afresh")
+        try:  # weights_only: a file is decoded as tensors and plain data, never as code
+            saved = torch.load(path, map_location="cpu", weights_only=True)
+            settings = saved["settings"]
+        except Exception:  # noqa: BLE001  (any failure to decode it means the same to the user)
+            raise ValueError(f"{path}: damaged checkpoint: delete it to start again") from None
+        same_settings(path, settings, {k: self.settings.get(k) for k in SETTINGS})
         self.net.load_state_dict(saved["net"])
         self.opt.load_state_dict(saved["opt"])
         self.generator.set_state(saved["generator"])
         self.step, self.seconds, self.history = saved["step"], saved["seconds"], saved["history"]
 
 
-def train(args: argparse.Namespace) -> int:
-    """The `train` command: returns the exit status (0 done, 130 after Ctrl-C, the last checkpoint kept)."""
-    from tqdm import tqdm
-
-    from d2lstyle.features import vgg19
-
+def start(args: argparse.Namespace) -> tuple[Run, Path, list[torch.Tensor], PerceptualLoss]:
+    """Every check that needs no work, then the photos (1, 3, H, W) at --size, the run (from its checkpoint with
+    --resume) and the loss with VGG19: a problem is found before an hour of training, not after."""
+    checkpoint = checkpoint_path(args.out, ".pt")
+    check_folder(args.out)
+    if args.out.exists() and not args.force:
+        raise ValueError(f"--out {args.out}: already exists: choose another name, or add --force to replace it")
+    if args.resume and not checkpoint.is_file():
+        raise ValueError(f"--resume: there is no checkpoint {checkpoint}: run without --resume to start afresh")
+    if checkpoint.exists() and not args.resume:
+        raise ValueError(f"{checkpoint}: a run stopped here: add --resume to continue it, or delete it to start "
+                         "afresh")
     files = photo_files(args.photos)
     photos = [load_image(p, args.size) for p in files]
     style = load_image(args.style, args.size)
     settings = {"style": hashlib.sha256(args.style.read_bytes()).hexdigest(), "photos_sha256": fingerprint(files),
                 **{k: list(LOSS_DEFAULTS[k]) for k in SETTINGS[2:4]}, **{k: getattr(args, k) for k in SETTINGS[4:]}}
-    run, checkpoint = Run(args, settings), args.out.with_suffix(".checkpoint.pt")
-    if args.out.exists() and not args.force:  # before an hour of work, not after
-        raise ValueError(f"--out {args.out}: already exists: choose another name, or add --force to replace it")
+    run = Run(args, settings)
     if args.resume:
         run.resume(checkpoint)
-    elif checkpoint.exists():
-        raise ValueError(f"{checkpoint}: a run stopped here: add --resume to continue it, or delete it to start "
-                         "afresh")
-    loss = PerceptualLoss(style, vgg19(precision=args.precision), **{k: getattr(args, k) for k in WEIGHTS})
-    last_save, start = time.monotonic(), time.monotonic() - run.seconds
+    from d2lstyle.features import vgg19  # looked up when called: a test hands in a random network
+
+    return run, checkpoint, photos, PerceptualLoss(style, vgg19(precision=args.precision),
+                                                   **{k: getattr(args, k) for k in WEIGHTS})
+
+
+def train_steps(run: Run, args: argparse.Namespace, photos: list[torch.Tensor], loss: PerceptualLoss,
+                checkpoint: Path) -> None:
+    """Steps of Adam up to --steps, with a progress bar and a checkpoint every --checkpoint-minutes."""
+    from tqdm import tqdm
+
+    last_save, start_time = time.monotonic(), time.monotonic() - run.seconds
+    with tqdm(total=args.steps, initial=run.step, unit="step", file=sys.stderr) as bar:
+        while run.step < args.steps:
+            losses = train_step(run.net, run.opt, loss, random_patches(photos, args.batch, args.patch, run.generator))
+            run.step, run.seconds = run.step + 1, time.monotonic() - start_time
+            run.history.append(round(losses["total"], 5))
+            bar.update()
+            bar.set_postfix(loss=f"{sum(run.history[-50:]) / len(run.history[-50:]):.3f}")
+            if time.monotonic() - last_save > 60 * args.checkpoint_minutes:
+                try:
+                    run.save(checkpoint)
+                except OSError as err:  # a full disk: the training itself goes on
+                    say("warning", f"no checkpoint written at step {run.step} ({err}): the run goes on")
+                last_save = time.monotonic()
+                if STOP.signals:  # one came during the checkpoint's save, and waited: stop now
+                    raise KeyboardInterrupt
+
+
+def train(args: argparse.Namespace) -> int:
+    """The `train` command: returns the exit status (0 done, 130 after Ctrl-C, the last checkpoint kept; 2 where the
+    network could only be saved in the temporary folder)."""
+    run, checkpoint, photos, loss = start(args)
     try:
-        with tqdm(total=args.steps, initial=run.step, unit="step", file=sys.stderr) as bar:
-            while run.step < args.steps:
-                losses = train_step(run.net, run.opt, loss, random_patches(photos, args.batch, args.patch,
-                                                                           run.generator))
-                run.step, run.seconds = run.step + 1, time.monotonic() - start
-                run.history.append(round(losses["total"], 5))
-                bar.update()
-                bar.set_postfix(loss=f"{sum(run.history[-50:]) / len(run.history[-50:]):.3f}")
-                if time.monotonic() - last_save > 60 * args.checkpoint_minutes:
-                    try:
-                        run.save(checkpoint)
-                    except OSError as err:  # a full disk: the training itself goes on
-                        say("warning", f"no checkpoint written at step {run.step} ({err}): the run goes on")
-                    last_save = time.monotonic()
+        train_steps(run, args, photos, loss, checkpoint)
     except KeyboardInterrupt:
         kept = f"the checkpoint {checkpoint} is kept: add --resume to continue" if checkpoint.is_file() else \
             "no checkpoint was written yet"
         say("interrupted", f"at step {run.step}; {kept}")
         return 130
-    last = run.history[-100:]
-    manifest = args.photos / "MANIFEST.tsv"
-    record = {"command": relative_command(args.argv, args.photos), "photos": len(files),
+    last, manifest = run.history[-100:], args.photos / "MANIFEST.tsv"
+    record = {"command": relative_command(args.argv, args.photos), "photos": len(photos),
               "manifest_sha256": hashlib.sha256(manifest.read_bytes()).hexdigest() if manifest.is_file() else None,
-              **settings, "steps": run.step, "seconds": round(run.seconds),
-              "final_loss": round(sum(last) / len(last), 4), "machine": machine(),
-              "date": time.strftime("%Y-%m-%d")}
-    out, err = save_or_rescue(args.out, lambda path: save_model(path, run.net, record))
-    if err is not None:
-        say("error", f"{args.out}: cannot be written ({err.strerror or err}): saved the network to {out}")
-        return 2
-    checkpoint.unlink(missing_ok=True)
-    say("saved", f"{args.out} ({run.step} steps in {run.seconds / 60:.0f} min, final loss {record['final_loss']})")
+              **run.settings, "steps": run.step, "seconds": round(run.seconds),
+              "final_loss": round(sum(last) / len(last), 4), "machine": machine(), "date": time.strftime("%Y-%m-%d")}
+    with STOP.saving():  # a signal now waits until the network is saved
+        if save_or_rescue(args.out, model_bytes(run.net, record), args.force, "network") != args.out:
+            return 2
+        checkpoint.unlink(missing_ok=True)
+        say("saved", f"{args.out} ({run.step} steps in {run.seconds / 60:.0f} min, final loss {record['final_loss']})")
     return 0
 
 
 def main(argv: list[str] | None = None) -> int:
-    import signal
-
-    args = parse_args(argv)
-    args.argv = sys.argv[1:] if argv is None else argv
-
-    def terminate(signum, frame):
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, terminate)
-    try:
-        return train(args)
-    except (OSError, ValueError) as err:
-        say("error", err)
-        return 2
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+    """`python -m d2lstyle.fast train ...`: the exit status, under the signal rule of d2lstyle/command.py."""
+    with Command("d2lstyle.fast", program=argv is None) as done:
+        args = parse_args(argv)
+        check_args(args)
+        args.argv = sys.argv[1:] if argv is None else argv
+        done.status = train(args)
+    return done.exit_status()

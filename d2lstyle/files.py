@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import errno
 import glob
+import hashlib
 import importlib.resources
+import itertools
 import os
 import stat
 import struct
@@ -22,36 +24,59 @@ from typing import BinaryIO
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from d2lstyle.command import STOP, say
+
 
 def data_file(name: str) -> Path:
     """The path of one of the images in `data/` (the package `d2lstyle.data` of a wheel), e.g. "chelsea.png"."""
     return Path(str(importlib.resources.files("d2lstyle.data") / name))
 
 
-def write_whole(path: str | os.PathLike, write: Callable[[BinaryIO], object]) -> Path:
-    """Call `write(file)` on a temporary file beside `path`, then rename it to `path`; on any error the temporary
-    file is deleted and `path` keeps what it held before. Returns the path."""
+NAME_MAX = 255  # bytes in a file name, on every common file system
+_PARTS = itertools.count()
+
+
+def fitted(name: str, room: int) -> str:
+    """`name`, its end but the suffix replaced by a hash of the whole where needed, so that `room` more bytes still
+    fit in a file name: the same name always gives the same result."""
+    raw = os.fsencode(name)
+    if len(raw) + room <= NAME_MAX:
+        return name
+    suffix = os.fsencode(Path(name).suffix)[:16]
+    digest = hashlib.sha256(raw).hexdigest()[:8].encode()
+    return os.fsdecode(raw[:NAME_MAX - room - len(suffix) - 9] + b"~" + digest + suffix)
+
+
+def _part_prefix(path: Path) -> str:
+    """The start of the names of write_whole's temporary files for `path`: `.NAME-`, NAME fitted."""
+    return f".{fitted(path.name, 24)}-"  # room for ".", "-PID-N.part"
+
+
+def write_whole(path: str | os.PathLike, write: Callable[[BinaryIO], object], replace: bool = True) -> Path:
+    """Call `write(file)` on a temporary file beside `path`, then move it to `path`: over a file that is there only
+    with `replace` (which keeps that file's permissions), else FileExistsError, even where another program creates
+    `path` meanwhile. A new file gets the mode open() gives. On any error the temporary file is deleted and `path`
+    keeps what it held. Signals wait until it is done (d2lstyle/command.py). Returns the path."""
     path = Path(path)
     # the writer's process id in the name tells a later run which leftovers are stale (remove_stale_parts)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}-{os.getpid()}-", suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as f:  # closes the descriptor whatever happens below
-            # mkstemp's file is for its owner only (0600): give it the mode of the file it replaces, or open()'s
-            os.fchmod(f.fileno(), path.stat().st_mode & 0o777 if path.is_file() else 0o666 & ~_umask())
-            write(f)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
+    tmp = path.with_name(f"{_part_prefix(path)}{os.getpid()}-{next(_PARTS)}.part")
+    with STOP.saving():
+        try:
+            with open(tmp, "xb") as f:  # 0666 less the umask, as any new file
+                if replace and path.is_file():
+                    os.fchmod(f.fileno(), path.stat().st_mode & 0o777)
+                write(f)
+            if replace:
+                os.replace(tmp, path)
+            else:
+                _link(tmp, path)
+        finally:
+            tmp.unlink(missing_ok=True)
     return path
 
 
-def create_whole(path: Path, save: Callable[[Path], object]) -> Path:
-    """`save` to a new file `path`, never replacing one: it saves to a temporary name beside `path` (same suffix),
-    then links that name to `path`, which fails with FileExistsError where another program created `path`
-    meanwhile. Of two runs that create one output at the same time, exactly one writes it."""
-    tmp = path.with_name(f".{path.name}-{os.getpid()}-new{path.suffix}")
-    save(tmp)
+def _link(tmp: Path, path: Path) -> None:
+    """Give `tmp` the name `path` too, never replacing a file there (FileExistsError)."""
     try:
         os.link(tmp, path)  # unlike a rename, a link never replaces
     except FileExistsError:
@@ -60,31 +85,44 @@ def create_whole(path: Path, save: Callable[[Path], object]) -> Path:
         if path.exists():
             raise FileExistsError(errno.EEXIST, "File exists", str(path)) from None
         os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return path
 
 
-def save_or_rescue(path: Path, save: Callable[[Path], object]) -> tuple[Path, OSError | None]:
-    """`save(path)`; where that fails (a full disk, no permission), `save` to the system's temporary folder, so that
-    finished work is not lost. Returns the path written and the first try's error (None when it worked); raises
-    when both fail."""
+def save_or_rescue(path: Path, data: bytes, replace: bool, what: str) -> Path:
+    """Write `data` whole to `path` (replacing a file there only with `replace`); where that fails (a full disk, no
+    permission, another run created `path` meanwhile), to the system's temporary folder, with one error line that
+    says where, so that finished work (`what`: "picture", "network") is not lost. Returns where it went."""
     try:
-        save(path)
-        return path, None
+        return write_whole(path, lambda f: f.write(data), replace)
     except OSError as err:
-        rescue = Path(tempfile.gettempdir()) / f"d2lstyle-{os.getpid()}-{path.name}"
-        save(rescue)
-        return rescue, err
+        rescue = Path(tempfile.gettempdir()) / f"d2lstyle-{os.getpid()}-{fitted(path.name, 20)}"
+        write_whole(rescue, lambda f: f.write(data), replace=False)
+        why = "another run created it meanwhile" if isinstance(err, FileExistsError) else err.strerror or err
+        say("error", f"{path}: cannot be written ({why}): saved the {what} to {rescue}")
+        return rescue
+
+
+def checkpoint_path(output: Path, suffix: str) -> Path:
+    """OUT.checkpoint.SUFFIX beside the output OUT.EXT (its name fitted, so that the checkpoint's temporary files
+    fit too): the one naming of painting's checkpoints and training's."""
+    return output.with_name(fitted(output.stem, 24 + len(".checkpoint") + len(suffix)) + ".checkpoint" + suffix)
+
+
+def same_settings(path: Path, saved: object, now: dict) -> None:
+    """One error naming what differs where the checkpoint `path` was made with other settings than `now` (painting's
+    and training's checkpoints alike)."""
+    differ = sorted(k for k, v in now.items() if not isinstance(saved, dict) or saved.get(k) != v)
+    if differ:
+        raise ValueError(f"{path}: made with other values of {', '.join(differ)}: give the same options, or delete it "
+                         "to start again")
 
 
 def remove_stale_parts(path: str | os.PathLike) -> list[Path]:
     """Delete the temporary files that write_whole left beside `path` in a process that no longer runs (one killed
     mid-write); those of a process still running are kept. Returns the files deleted."""
     path, stale = Path(path), []
-    name = glob.escape(path.name)
-    for part in [*path.parent.glob(f".{name}-*-*.part"), *path.parent.glob(f".{name}-*-new{glob.escape(path.suffix)}")]:
-        pid = part.name[len(path.name) + 2:].split("-")[0]
+    prefix = _part_prefix(path)
+    for part in path.parent.glob(f"{glob.escape(prefix)}*-*.part"):
+        pid = part.name[len(prefix):].split("-")[0]
         if pid.isdigit() and not _running(int(pid)):
             part.unlink(missing_ok=True)
             stale.append(part)
@@ -103,30 +141,37 @@ def _running(pid: int) -> bool:
     return True
 
 
-def _umask() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
-
-
 # Formats Pillow has a writer for that refuse an RGB picture (tried with a 1x1 image: one-bit or palette formats,
 # and those whose writer needs a plugin installed apart)
 NO_COLOUR_WRITERS = {"BLP", "BUFR", "GRIB", "HDF5", "MSP", "PALM", "WMF", "XBM"}
 
 
-def image_format(path: str | os.PathLike) -> str:
-    """The format an image saved to `path` gets ("PNG", "JPEG", ...); one clear error if it cannot be written."""
+# the longest side a picture of these formats may have (their writers refuse more, once the work is done)
+LONGEST = {"WEBP": 16383, "JPEG": 65500, "GIF": 65535}
+
+
+def image_format(path: str | os.PathLike, shape: tuple[int, int] | None = None) -> str:
+    """The format an image saved to `path` gets ("PNG", "JPEG", ...); one clear error if it cannot be written, or
+    not at `shape` (height, width) in pixels."""
     path = Path(path)
     fmt = Image.registered_extensions().get(path.suffix.lower())
     if fmt is None:
         raise ValueError(f"{path}: unknown image format {path.suffix!r}: end the name with .png or .jpg")
     if fmt not in Image.SAVE or fmt in NO_COLOUR_WRITERS:  # Pillow reads more formats than it writes
         raise ValueError(f"{path}: Pillow cannot write a colour picture as {fmt}: end the name with .png or .jpg")
+    if shape is not None and max(shape) > LONGEST.get(fmt, max(shape)):
+        raise ValueError(f"{path}: a {fmt} picture has at most {LONGEST[fmt]} pixels a side, and this one would be "
+                         f"{shape[0]}x{shape[1]}: end the name with .png")
+    check_folder(path)
+    return fmt
+
+
+def check_folder(path: Path) -> None:
+    """One clear error where the folder `path` would be written in does not exist or is not writable."""
     if not path.parent.is_dir():
         raise FileNotFoundError(f"{path.parent}: no such folder: create it first")
     if not os.access(path.parent, os.W_OK):
         raise PermissionError(f"{path.parent}: folder is not writable: save somewhere else")
-    return fmt
 
 
 def write_text_whole(path: str | os.PathLike, text: str) -> Path:

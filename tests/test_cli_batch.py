@@ -15,6 +15,7 @@ from PIL import Image
 
 import d2lstyle.batch as batch
 import d2lstyle.cli as cli
+import d2lstyle.files as files
 from d2lstyle import load_image, save_image
 from tests.conftest import Net, smooth_image
 
@@ -332,8 +333,9 @@ def test_resume_from_a_checkpoint_of_the_coarse_level_runs_every_full_size_step(
     argv = [folder / "photos/a.png", folder / "styles/s1.png", "-o", folder / "out/r.png", *FAST]
     args = cli.parse_args([str(a) for a in argv])
     job = batch.build_jobs(args, [])[0]
-    save_image(torch.zeros(1, 3, 16, 18), job.output)  # what the interrupted run saved
-    batch.save_checkpoint(job, args, torch.full((1, 3, 16, 18), 0.5), 0)  # half size: the pyramid's coarse level
+    saved = save_image(torch.zeros(1, 3, 16, 18), job.output).read_bytes()  # what the interrupted run saved
+    batch.save_checkpoint(job, args, torch.full((1, 3, 16, 18), 0.5), 0,  # half size: the pyramid's coarse level
+                          batch.sha256(saved))
     status, out, _ = run([*argv, "--resume"], capsys)
     assert status == 0 and net.calls == 2 + 2  # the targets, then both steps at full size
     assert os.listdir(folder / "out") == ["r.png"] and load_image(job.output).shape == (1, 3, 32, 36)
@@ -375,14 +377,14 @@ def test_a_picture_that_cannot_be_written_at_the_end_is_saved_elsewhere(folder, 
     use_net()
     monkeypatch.setattr("tempfile.tempdir", str(folder / "tmp"))
     (folder / "tmp").mkdir()
-    real_save, target = batch.save_image, folder / "out/r.png"
+    real_write, target = files.write_whole, folder / "out/r.png"
 
-    def full_disk_for_the_output(img, path, **kwargs):
+    def full_disk_for_the_output(path, *args, **kwargs):
         if path.parent == target.parent:  # the output's disk is full, the temporary folder's is not
             raise OSError(28, "No space left on device")
-        return real_save(img, path, **kwargs)
+        return real_write(path, *args, **kwargs)
 
-    monkeypatch.setattr(batch, "save_image", full_disk_for_the_output)
+    monkeypatch.setattr(files, "write_whole", full_disk_for_the_output)
     status, out, err = run([folder / "photos/a.png", folder / "styles/s1.png", "-o", target, *FAST], capsys)
     rescued = list((folder / "tmp").glob("d2lstyle-*"))
     assert status == 2 and not target.exists() and len(rescued) == 1 and rescued[0].name.endswith("-r.png")

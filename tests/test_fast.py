@@ -6,7 +6,7 @@ import pytest
 import torch
 from PIL import Image
 
-from d2lstyle import PerceptualLoss, TransformNet, cli, fast, random_patches, ssim, train_step
+from d2lstyle import PerceptualLoss, TransformNet, cli, fast, files, random_patches, ssim, train_step
 from d2lstyle.controls import rgb_to_yiq
 from d2lstyle.images import load_image, save_image
 from tests.conftest import exit_status, smooth_image
@@ -86,15 +86,15 @@ def test_resume_refuses_a_checkpoint_of_other_settings(photo_folder, tmp_path, m
         tmp_path / "net.checkpoint.pt")
     assert train(photo_folder, tmp_path / "net", "--steps", "2", "--resume") == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and "was made with other" in err[0] and "delete the checkpoint" in err[0]
+    assert len(err) == 1 and "net.checkpoint.pt: made with other values of" in err[0] and "delete it" in err[0]
 
 
 @pytest.mark.parametrize("argv, message", [
     (["--photos", "nowhere"], "--photos nowhere: not a folder"),
     (["--patch", "64"], "--patch 64 is larger than --size 48"),
-    (["--steps", "0"], "--steps 0: give a whole number of 1 or more"),
-    (["--style-weight", "-1"], "--style-weight -1.0: give a number of 0 or more"),
-    (["--lr", "nan"], "--lr nan: give a number above 0"),
+    (["--steps", "0"], "--steps 0: give a whole number of steps, 1 or more"),
+    (["--style-weight", "-1"], "--style-weight -1.0: give a weight, 0 or more"),
+    (["--lr", "nan"], "--lr nan: give a positive learning rate"),
     (["--resume"], "--resume: there is no checkpoint"),
     (["--out", "taken.pt"], "already exists: choose another name, or add --force"),
     (["--out", "stopped"], "stopped.checkpoint.pt: a run stopped here: add --resume to continue it"),
@@ -219,15 +219,15 @@ def test_a_network_that_cannot_be_written_is_saved_elsewhere_and_checkpoints_onl
     monkeypatch.setattr("d2lstyle.features.vgg19", lambda **options: random_net)
     monkeypatch.setattr("tempfile.tempdir", str(tmp_path / "tmp"))
     (tmp_path / "tmp").mkdir()
-    real_save = fast.save_model
+    real_write = files.write_whole
 
-    def full_disk(path, *args):
+    def full_disk(path, *args, **kwargs):
         if path.parent == tmp_path:
             raise OSError(28, "No space left on device")
-        return real_save(path, *args)
+        return real_write(path, *args, **kwargs)
 
-    monkeypatch.setattr(fast, "save_model", full_disk)
-    monkeypatch.setattr(fast.Run, "save", lambda self, path: full_disk(path))
+    monkeypatch.setattr(files, "write_whole", full_disk)  # the network's save
+    monkeypatch.setattr(fast, "write_whole", full_disk)  # the checkpoints'
     assert train(photo_folder, tmp_path / "net", "--steps", "3", "--checkpoint-minutes", "1e-9") == 2
     err = capsys.readouterr().err
     assert err.count("warning: no checkpoint written at step") == 3
