@@ -24,7 +24,7 @@ import torch.nn.functional as F
 from PIL import Image
 from PIL.PngImagePlugin import PngInfo
 
-from d2lstyle.command import STOP, say
+from d2lstyle.command import STOP, keep_checkpoint, say
 from d2lstyle.controls import blend_weights, check_size, controlled_transfer, mask_from_image, with_chroma
 from d2lstyle.fast import load_model, model_path
 from d2lstyle.features import default_device, vgg19
@@ -317,12 +317,7 @@ def paint(job: Job, args: argparse.Namespace, net, images: dict, label: str) -> 
             bar.set_postfix({k: f"{v:.3g}" for k, v in losses.items()}, refresh=False)
             bar.update()
             if args.checkpoint_every and count["all"] % args.checkpoint_every == 0:
-                try:
-                    save_checkpoint(job, args, img, count["full"])
-                except OSError as err:  # a full disk: the run itself can still finish
-                    say("warning", f"no checkpoint written at step {count['all']} ({err}): the run goes on")
-            if STOP.signals:  # one came during the checkpoint's save, and waited: stop now, keeping the best
-                raise KeyboardInterrupt
+                keep_checkpoint(lambda: save_checkpoint(job, args, img, count["full"]), count["all"])
 
         result = controlled_transfer(
             content, styles, steps=left, optimizer=args.optimizer, init=job.init, seed=args.seed, lr=args.lr,

@@ -52,6 +52,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         add_file_options, add_control_options):
         add_options(p, DEFAULTS)
     args = p.parse_args(argv)
+    if vars(args).pop("list_models"):  # the trained networks' names, with the style and the training of each
+        for name in model_names():
+            record = load_model(name).record
+            print(f"{name:14} {record.get('steps', '?')} steps on {record.get('photos', '?')} photos "
+                  f"({record.get('command', 'no record')})")
+        p.exit()
     if args.model is not None:  # a trained network has no style image, steps or weights to choose
         given = [name for name in vars(args) if name not in MODEL_OPTIONS + ("inputs", "output", "force")
                  and getattr(args, name) != p.get_default(name)]
@@ -64,27 +70,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
-class ListModels(argparse.Action):
-    """--list-models: print the trained networks' names, with the style and the training of each, then exit."""
-
-    def __init__(self, option_strings, dest, **kwargs):
-        super().__init__(option_strings, dest=argparse.SUPPRESS, default=argparse.SUPPRESS, nargs=0, **kwargs)
-
-    def __call__(self, parser, namespace, values, option_string=None):
-        for name in model_names():
-            record = load_model(name).record
-            print(f"{name:14} {record.get('steps', '?')} steps on {record.get('photos', '?')} photos "
-                  f"({record.get('command', 'no record')})")
-        parser.exit()
-
-
 def add_model_options(p: argparse.ArgumentParser, d: dict) -> None:
     g = p.add_argument_group("trained networks", "paint in one pass with a network trained for one style "
                              "(notebook 8): with --model, only --size, -o, --force, --preserve-color luminance, "
                              "--max-size and --device apply")
     g.add_argument("--model", metavar="NAME", help="a network the package ships (see --list-models) or the path "
                    "of one made by `python -m d2lstyle.fast train`")
-    g.add_argument("--list-models", action=ListModels, help="list the trained networks and exit")
+    g.add_argument("--list-models", action="store_true", help="list the trained networks and exit")
 
 
 def add_image_options(p: argparse.ArgumentParser, d: dict) -> None:

@@ -13,8 +13,8 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
 
 SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
@@ -57,42 +57,44 @@ class QuietStream:
     (`2>&-`), instead of raising in the middle of a run: the result matters more than the progress bar."""
 
     def __init__(self, stream):
-        self.stream, self.broken = stream, stream is None
+        self.stream = open(os.devnull, "w") if stream is None else stream
 
     def write(self, text: str) -> int:
-        if not self.broken:
-            try:  # a file name's bytes that are not UTF-8 (surrogates to Python) are shown as \xe9, not refused
-                return self.stream.write(text.encode(errors="surrogateescape").decode(errors="backslashreplace"))
-            except (OSError, ValueError):  # a broken pipe, a closed file
-                self.go_quiet()
+        # a file name's bytes that are not UTF-8 (surrogates to Python) are shown as \xe9, not refused
+        self.quietly(self.stream.write, text.encode(errors="surrogateescape").decode(errors="backslashreplace"))
         return len(text)
 
     def flush(self) -> None:
-        if not self.broken:
-            try:
-                self.stream.flush()
-            except (OSError, ValueError):
-                self.go_quiet()
+        self.quietly(self.stream.flush)
 
-    def go_quiet(self) -> None:
-        self.broken = True
-        try:  # Python flushes the real stream at exit: point its descriptor at /dev/null, so that stays quiet too
-            os.dup2(os.open(os.devnull, os.O_WRONLY), self.stream.fileno())
-        except (OSError, ValueError):
-            pass
+    def quietly(self, call, *args) -> None:
+        try:
+            call(*args)
+        except (OSError, ValueError):  # a broken pipe, a closed file: quiet from now on
+            with suppress(OSError, ValueError):  # Python flushes the real stream at exit: to /dev/null, quietly too
+                os.dup2(os.open(os.devnull, os.O_WRONLY), self.stream.fileno())
+            self.stream = open(os.devnull, "w")
 
     def __getattr__(self, name: str):
         return getattr(self.stream, name)
 
 
+def keep_checkpoint(save: Callable[[], object], step: int) -> None:
+    """`save()` a checkpoint during a run: one that cannot be written (a full disk) is a warning, the run goes on;
+    a signal that waited for the save stops the run now (KeyboardInterrupt: the run keeps its best so far)."""
+    try:
+        save()
+    except OSError as err:
+        say("warning", f"no checkpoint written at step {step} ({err}): the run goes on")
+    if STOP.signals:
+        raise KeyboardInterrupt
+
+
 class Command:
-    """`with Command(prog, program) as done: ... done.status = work()`, then `return done.exit_status()`: the work
-    runs under the signal rule with quiet standard streams; an error it raises (a bad file, a bad value: an
-    OptionError says it as an option) is one line and exit status 2; a stop before the work could keep anything is
-    one line too. Nested in another (d2lstyle/__main__.py's) it only catches. After it, handlers and streams are
-    restored; a `program` that was stopped ignores signals to its end instead, while torch's exit handlers run.
-    Handlers are set from the main thread only (Python's rule). A context manager, not a function the work is
-    passed to, so that the work's call chain is no deeper."""
+    """`with Command(prog, program) as done: done.status = work()`: the work under the signal rule, with quiet
+    streams; an error it raises is one line and status 2, a stop it did not catch one line and 130. Nested, it only
+    catches. After it, handlers and streams are restored; a stopped `program` ignores signals to its end instead
+    (torch's exit handlers run then). A context manager, so that the work's call chain is no deeper."""
 
     def __init__(self, prog: str, program: bool):
         self.prog, self.program, self.status, self.previous = prog, program, 0, {}

@@ -30,7 +30,7 @@ if __name__ == "__main__":  # `python -m d2lstyle.fast`: under the signal rule b
 import torch
 
 from d2lstyle.checks import Parser, check_images, check_options
-from d2lstyle.command import STOP, Command, say
+from d2lstyle.command import STOP, Command, keep_checkpoint, say
 from d2lstyle.feedforward import PerceptualLoss, TransformNet, random_patches, train_step
 from d2lstyle.files import check_folder, checkpoint_path, same_settings, save_or_rescue, write_whole
 from d2lstyle.images import load_image
@@ -132,27 +132,27 @@ LOSS_DEFAULTS = {name: p.default for name, p in inspect.signature(PerceptualLoss
 WEIGHTS = {name: value for name, value in LOSS_DEFAULTS.items() if name.endswith("_weight")}
 
 
+# the training's numbers: name -> (type, default, help); check_args checks them with the library's RULES
+NUMBERS = {"steps": (int, 6000, "steps of Adam"), "size": (int, 256, "shorter side of the photos and the style"),
+           "patch": (int, 256, "side of the square training patches"), "batch": (int, 1, "patches a step"),
+           "lr": (float, 1e-3, "Adam's learning rate"), "width": (int, 16, "channels of the network's first layer"),
+           "blocks": (int, 5, "residual blocks"), "seed": (int, 0, "of the weights and the patches"),
+           **{k: (float, v, f"weight of the {k[:-7]} loss: the strength, fixed at training")
+              for k, v in WEIGHTS.items()},
+           "checkpoint_minutes": (float, 5.0, "minutes between checkpoints")}
+
+
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = Parser(prog="python -m d2lstyle.fast", description=__doc__.split("\n")[0])
-    sub = p.add_subparsers(dest="command", required=True)
-    t = sub.add_parser("train", help="train a network for one style on a folder of photos")
+    t = p.add_subparsers(dest="command", required=True).add_parser(
+        "train", help="train a network for one style on a folder of photos")
     t.add_argument("--style", type=Path, required=True, help="the style image")
     t.add_argument("--photos", type=Path, required=True, help="folder of training photos (.jpg, .png)")
     t.add_argument("--out", required=True, help="the network's file, NAME or NAME.pt")
-    t.add_argument("--steps", type=int, default=6000, help="steps of Adam (%(default)s)")
-    t.add_argument("--size", type=int, default=256, help="shorter side of the photos and the style (%(default)s)")
-    t.add_argument("--patch", type=int, default=256, help="side of the square training patches (%(default)s)")
-    t.add_argument("--batch", type=int, default=1, help="patches a step (%(default)s)")
-    t.add_argument("--lr", type=float, default=1e-3, help="Adam's learning rate (%(default)s)")
-    t.add_argument("--width", type=int, default=16, help="channels of the network's first layer (%(default)s)")
-    t.add_argument("--blocks", type=int, default=5, help="residual blocks (%(default)s)")
-    for name, default in WEIGHTS.items():
-        t.add_argument(f"--{name.replace('_', '-')}", type=float, default=default,
-                       help=f"weight of the {name.split('_')[0]} loss (%(default)s): the strength, fixed at training")
-    t.add_argument("--seed", type=int, default=0)
+    for name, (kind, default, text) in NUMBERS.items():
+        t.add_argument(f"--{name.replace('_', '-')}", type=kind, default=default, help=f"{text} (%(default)s)")
     t.add_argument("--precision", choices=("auto", "float32", "bfloat16"), default="auto",
                    help="of VGG19's passes (%(default)s)")
-    t.add_argument("--checkpoint-minutes", type=float, default=5.0, help="minutes between checkpoints (%(default)s)")
     t.add_argument("--resume", action="store_true", help="continue from OUT.checkpoint.pt")
     t.add_argument("--force", action="store_true", help="replace OUT if it exists")
     return p.parse_args(argv)
@@ -160,8 +160,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def check_args(args: argparse.Namespace) -> None:
     """The library's rules (d2lstyle/checks.py) for the numbers, then the command's own; OUT gets its .pt."""
-    check_options(**{k: getattr(args, k) for k in ("steps", "size", "patch", "batch", "lr", "width", "blocks", "seed",
-                                                  "checkpoint_minutes", *WEIGHTS)})
+    check_options(**{name: getattr(args, name) for name in NUMBERS})
     if args.patch > args.size:
         raise ValueError(f"--patch {args.patch} is larger than --size {args.size}: patches are cut from the photos")
     if not Path(args.out).name:
@@ -171,13 +170,10 @@ def check_args(args: argparse.Namespace) -> None:
 
 def machine() -> str:
     """The processor's name and the number of threads torch uses, for the training record."""
-    name = platform.processor() or platform.machine()
-    cpuinfo = Path("/proc/cpuinfo")
-    if cpuinfo.is_file():
-        models = [line.split(":", 1)[1].strip() for line in cpuinfo.read_text().splitlines()
-                  if line.startswith("model name")]
-        name = models[0] if models else name
-    return f"{name}, {torch.get_num_threads()} threads, torch {torch.__version__}"
+    cpu = Path("/proc/cpuinfo")
+    names = [line.split(":", 1)[1].strip() for line in (cpu.read_text() if cpu.is_file() else "").splitlines()
+             if line.startswith("model name")] + [platform.processor() or platform.machine()]
+    return f"{names[0]}, {torch.get_num_threads()} threads, torch {torch.__version__}"
 
 
 class Run:
@@ -248,13 +244,8 @@ def train_steps(run: Run, args: argparse.Namespace, photos: list[torch.Tensor], 
             bar.update()
             bar.set_postfix(loss=f"{sum(run.history[-50:]) / len(run.history[-50:]):.3f}")
             if time.monotonic() - last_save > 60 * args.checkpoint_minutes:
-                try:
-                    run.save(checkpoint)
-                except OSError as err:  # a full disk: the training itself goes on
-                    say("warning", f"no checkpoint written at step {run.step} ({err}): the run goes on")
+                keep_checkpoint(lambda: run.save(checkpoint), run.step)
                 last_save = time.monotonic()
-                if STOP.signals:  # one came during the checkpoint's save, and waited: stop now
-                    raise KeyboardInterrupt
 
 
 def train(args: argparse.Namespace) -> int:
