@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 from collections.abc import Iterable
 
 import torch
@@ -18,17 +19,10 @@ class Parser(argparse.ArgumentParser):
     def error(self, message: str):
         self.exit(2, f"{self.prog}: error: {message}\n")
 
-    def parse_known_args(self, args=None, namespace=None):  # parse_args and every subcommand's parser call it
-        parsed, extra = super().parse_known_args(args, namespace)
-        for action in self._actions:  # Python 3.11's argparse turns `--option=--` into [] instead of refusing it
-            value = getattr(parsed, action.dest, None)
-            if not action.option_strings or action.nargs is not None:
-                continue
-            values = [value] if isinstance(action, argparse._StoreAction) else \
-                value if isinstance(action, argparse._AppendAction) and value else []
-            if any(v == [] for v in values):
-                self.error(f"argument {'/'.join(action.option_strings)}: expected one value, not '--'")
-        return parsed, extra
+    def _get_values(self, action, strings):  # Python 3.11 gives `--option=--` the value [] instead of refusing it
+        if strings == ["--"] and action.option_strings and action.nargs is None:
+            self.error(f"argument {'/'.join(action.option_strings)}: expected one value, not '--'")
+        return super()._get_values(action, strings)
 
 
 class OptionError(ValueError):
@@ -44,32 +38,34 @@ class OptionError(ValueError):
         return f"--{self.name.replace('_', '-')} {value}: {self.fix}"
 
 
-def _number(value: object) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and not math.isnan(value)
+def _number(value: object, low: float = 0, high: float = math.inf) -> bool:
+    """A real number (not a bool, not NaN) from `low` to below `high`."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and low <= value < high
 
 
-def _whole(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)  # True is an int to Python, not to a user
+def _whole(value: object, low: int = 1, high: float = math.inf) -> bool:
+    return isinstance(value, int) and _number(value, low, high)  # True is an int to Python, not to a user
+
+
+def _positive(value: object) -> bool:
+    return _number(value) and value > 0
 
 
 # name -> (is the value good?, what to give instead)
 RULES = {
-    "steps": (lambda v: _whole(v) and v >= 1, "give a whole number of steps, 1 or more"),
-    **{name: (lambda v: _whole(v) and v >= MIN_SIDE, f"give a whole number of pixels, {MIN_SIDE} or more (VGG19 "
-              f"needs at least {MIN_SIDE} pixels on each side)") for name in ("size", "patch")},
-    **{name: (lambda v: _whole(v) and v >= 1, "give a whole number, 1 or more")
-       for name in ("batch", "width", "blocks")},
-    "checkpoint_minutes": (lambda v: _number(v) and 0 < v < math.inf, "give a positive number of minutes"),
-    "patience": (lambda v: _whole(v) and v >= 1, "give a whole number of steps, 1 or more"),
-    "seed": (lambda v: _whole(v) and 0 <= v < 2**64, "give a whole number from 0 to 2**64 - 1"),
-    "tol": (lambda v: _number(v) and 0 <= v < math.inf, "give a fraction, 0 or more (0: run every step)"),
-    "restart": (lambda v: _whole(v) and v >= 0, "give a whole number of steps, 0 or more (0: never restart)"),
-    "lr": (lambda v: v is None or (_number(v) and 0 < v < math.inf), "give a positive learning rate, or None"),
-    "style_scale": (lambda v: v is None or (_number(v) and 0 < v < math.inf), "give a positive factor, or None"),
-    "scales": (lambda v: len(v) > 0 and all(_number(s) and 0 < s <= 1 for s in v),
+    **{name: (_whole, "give a whole number of steps, 1 or more") for name in ("steps", "patience")},
+    **{name: (lambda v: _whole(v, MIN_SIDE), f"give a whole number of pixels, {MIN_SIDE} or more (VGG19 needs at "
+              f"least {MIN_SIDE} pixels on each side)") for name in ("size", "patch")},
+    **{name: (_whole, "give a whole number, 1 or more") for name in ("batch", "width", "blocks")},
+    "checkpoint_minutes": (_positive, "give a positive number of minutes"),
+    "seed": (lambda v: _whole(v, 0, 2**64), "give a whole number from 0 to 2**64 - 1"),
+    "tol": (_number, "give a fraction, 0 or more (0: run every step)"),
+    "restart": (lambda v: _whole(v, 0), "give a whole number of steps, 0 or more (0: never restart)"),
+    "lr": (lambda v: v is None or _positive(v), "give a positive learning rate, or None"),
+    "style_scale": (lambda v: v is None or _positive(v), "give a positive factor, or None"),
+    "scales": (lambda v: len(v) > 0 and all(_positive(s) and s <= 1 for s in v),
                "give fractions of the size, over 0 and at most 1, like (0.25, 0.5, 1)"),
-    **{f"{part}_weight": (lambda v: _number(v) and 0 <= v < math.inf, "give a weight, 0 or more")
-       for part in ("content", "style", "tv")},
+    **{f"{part}_weight": (_number, "give a weight, 0 or more") for part in ("content", "style", "tv")},
 }
 
 
@@ -94,14 +90,15 @@ def check_layers(name: str, layers: Iterable[str]) -> list[str]:
 
 
 def check_images(values: bool = True, **images: object) -> None:
-    """Raise an OptionError for the first image argument that is not a float32 tensor (1, 3, H, W) with `values` in
-    [0, 1] (an argument may be a list of images; a string, as `transfer`'s init may be, is no image and passes)."""
+    """Raise an OptionError for the first image argument that is not a float32 tensor (1, 3, H, W), H and W over 0,
+    with `values` in [0, 1] (an argument may be a list of images; `init` may be a string, as `transfer`'s is)."""
     for name, given in images.items():
         for img in given if isinstance(given, (list, tuple)) else [given]:
-            if isinstance(img, str):
+            if name == "init" and isinstance(img, str):
                 continue
-            if not isinstance(img, torch.Tensor) or img.dim() != 4 or tuple(img.shape[:2]) != (1, 3):
-                shown = str(tuple(img.shape)) if isinstance(img, torch.Tensor) else type(img).__name__
+            if not isinstance(img, torch.Tensor) or img.dim() != 4 or tuple(img.shape[:2]) != (1, 3) or not img.numel():
+                shown = str(tuple(img.shape)) if isinstance(img, torch.Tensor) else repr(str(img)) if \
+                    isinstance(img, (str, os.PathLike)) else type(img).__name__  # a path: load_image(path) first
                 raise OptionError(name, img, "give an RGB image tensor (1, 3, H, W), as load_image returns", shown)
             if img.dtype != torch.float32:
                 raise OptionError(name, img, "give float32 values in [0, 1] (from uint8 pixels: img.float() / 255)",
@@ -119,10 +116,8 @@ def devices() -> list[str]:
 
 def check_device(name: str, device: str | torch.device | None) -> None:
     """An OptionError when `device` is not a device name torch knows, or names one this machine does not have."""
-    if device is None:
-        return
     try:
-        device = torch.device(device)
+        device = torch.device("cpu" if device is None else device)
     except (RuntimeError, ValueError, TypeError):
         raise OptionError(name, device, f"not a device name: choose from {', '.join(devices())}") from None
     there = {"cpu": True, "cuda": (device.index or 0) < torch.cuda.device_count(),

@@ -1,8 +1,7 @@
 """Fast style transfer (hand-written): trained networks by name, `stylize`, and the `train` command.
 
-The network and its loss are taught in notebook 8 (d2lstyle/feedforward.py). This module holds what a lesson should
-not carry: the networks the package ships (d2lstyle/models/NAME.pt, each with the record of how it was trained), and
-a training run that survives an end: checkpoints, --resume, Ctrl-C.
+The network and its loss are taught in notebook 8 (d2lstyle/feedforward.py); here are the networks the package ships
+(d2lstyle/models/NAME.pt, each with the record of how it was trained) and a training run that survives an end.
 
     python -m d2lstyle.fast train --style data/starry_night.jpg --photos DIR --out starry_night
     python -m d2lstyle.fast train ... --resume      # continue from starry_night.checkpoint.pt
@@ -15,6 +14,7 @@ import hashlib
 import importlib.resources
 import inspect
 import io
+import math
 import os
 import platform
 import shlex
@@ -29,7 +29,7 @@ if __name__ == "__main__":  # `python -m d2lstyle.fast`: under the signal rule b
 
 import torch
 
-from d2lstyle.checks import Parser, check_images, check_options
+from d2lstyle.checks import OptionError, Parser, check_images, check_options
 from d2lstyle.command import STOP, Command, keep_checkpoint, say
 from d2lstyle.feedforward import PerceptualLoss, TransformNet, random_patches, train_step
 from d2lstyle.files import check_folder, checkpoint_path, same_settings, save_or_rescue, write_whole
@@ -56,23 +56,40 @@ def model_path(model: str | os.PathLike) -> Path:
 
 
 def load_model(model: str | os.PathLike = "starry_night", device: str | torch.device = "cpu") -> TransformNet:
-    """A trained TransformNet (float32, in eval mode) by name or path; its training record is `net.record`."""
+    """A trained TransformNet (float32, in eval mode) by name or path; its training record is `net.record`. The
+    file's tensors are checked against the network its config describes before that is built, and must be finite."""
     path = model_path(model)
     try:  # weights_only: a file is decoded as tensors and plain data, never as code
         saved = torch.load(path, map_location="cpu", weights_only=True)
-        net = TransformNet(**saved["config"])
-        net.load_state_dict({k: v.float() for k, v in saved["state"].items()})
+        state, record = {k: v.float() for k, v in saved["state"].items()}, saved.get("record", {})
+        with torch.device("meta"):  # shapes, no memory: the config may say anything
+            shapes = {k: v.shape for k, v in TransformNet(**saved["config"]).state_dict().items()}
     except Exception as err:
         raise ValueError(f"model {str(model)!r}: {path} is not a network written by `python -m d2lstyle.fast "
                          f"train` ({type(err).__name__}: {err})") from None
-    net.record = saved.get("record", {})
+    if {k: v.shape for k, v in state.items()} != shapes:
+        raise ValueError(f"model {str(model)!r}: {path}: its weights are not those of the network its config "
+                         f"describes ({saved['config']}): train it again, or give another file")
+    if not finite(state.values()):
+        raise ValueError(f"model {str(model)!r}: {path} holds weights that are NaN or infinite: the file is damaged "
+                         "or its training diverged: train it again")
+    net = TransformNet(**saved["config"])
+    net.load_state_dict(state)
+    net.record = record
     return net.to(device).eval().requires_grad_(False)
+
+
+def finite(tensors) -> bool:
+    return all(t.isfinite().all() for t in tensors)
 
 
 def stylize(content: torch.Tensor, model: str | os.PathLike | TransformNet = "starry_night") -> torch.Tensor:
     """Paint `content` (1, 3, H, W) in [0, 1] in one pass of a trained network (a name, a path or a TransformNet);
     returns (1, 3, H, W) in [0, 1] on content's device."""
     check_images(content=content)  # the same rule as transfer's: float32 (1, 3, H, W) in [0, 1], no NaN
+    if min(content.shape[-2:]) < 5:  # the network's first layer pads 4 pixels by reflection
+        raise OptionError("content", content, "give an image of at least 5 pixels a side",
+                          "x".join(map(str, content.shape[-2:])) + " pixels")
     net = model if isinstance(model, TransformNet) else load_model(model)
     device = next(net.parameters()).device
     with torch.no_grad():
@@ -231,8 +248,9 @@ def start(args: argparse.Namespace) -> tuple[Run, Path, list[torch.Tensor], Perc
 
 
 def train_steps(run: Run, args: argparse.Namespace, photos: list[torch.Tensor], loss: PerceptualLoss,
-                checkpoint: Path) -> None:
-    """Steps of Adam up to --steps, with a progress bar and a checkpoint every --checkpoint-minutes."""
+                checkpoint: Path) -> bool:
+    """Steps of Adam up to --steps, with a progress bar and a checkpoint every --checkpoint-minutes; False (said)
+    where the loss or the weights stop being finite."""
     from tqdm import tqdm
 
     last_save, start_time = time.monotonic(), time.monotonic() - run.seconds
@@ -243,17 +261,23 @@ def train_steps(run: Run, args: argparse.Namespace, photos: list[torch.Tensor], 
             run.history.append(round(losses["total"], 5))
             bar.update()
             bar.set_postfix(loss=f"{sum(run.history[-50:]) / len(run.history[-50:]):.3f}")
+            if not (math.isfinite(losses["total"]) and finite(run.net.parameters())):
+                return False
             if time.monotonic() - last_save > 60 * args.checkpoint_minutes:
                 keep_checkpoint(lambda: run.save(checkpoint), run.step)
                 last_save = time.monotonic()
+    return True
 
 
 def train(args: argparse.Namespace) -> int:
-    """The `train` command: returns the exit status (0 done, 130 after Ctrl-C, the last checkpoint kept; 2 where the
-    network could only be saved in the temporary folder)."""
+    """The `train` command: returns the exit status (0 done, 130 after Ctrl-C, the last checkpoint kept; 1 where the
+    loss diverged; 2 where the network could only be saved in the temporary folder)."""
     run, checkpoint, photos, loss = start(args)
     try:
-        train_steps(run, args, photos, loss, checkpoint)
+        if not train_steps(run, args, photos, loss, checkpoint):
+            say("error", f"the loss diverged ({run.history[-1]}) at step {run.step}: the network is not saved: "
+                f"train again with a smaller --lr than {args.lr:g}")
+            return 1
     except KeyboardInterrupt:
         kept = f"the checkpoint {checkpoint} is kept: add --resume to continue" if checkpoint.is_file() else \
             "no checkpoint was written yet"

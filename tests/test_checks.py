@@ -164,3 +164,15 @@ def test_an_option_whose_value_is_two_dashes_is_one_line_not_a_traceback(argv, c
     assert exit_status(main, argv[1:] if argv[0] == "fast" else argv) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].endswith("expected one value, not '--'"), err
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda content, style: (content[..., :0, :0], style), r"content_img=\(1, 3, 0, 0\): give an RGB image tensor"),
+    (lambda content, style: (content, "data/starry_night.jpg"),
+     r"style_img='data/starry_night.jpg': give an RGB image tensor \(1, 3, H, W\), as load_image returns"),
+    (lambda content, style: (content, [style, "data/starry_night.jpg"]), "style_img='data/starry_night.jpg'"),
+], ids=["empty tensor", "a path as the style", "a path among the styles"])
+def test_an_empty_tensor_or_a_path_given_as_an_image_is_one_error_naming_the_argument(change, message, tiny_pair):
+    """Issue 38, weak cases: an empty tensor failed inside torch's min(), a path given as the style inside reshape."""
+    with pytest.raises(OptionError, match=message):
+        transfer(*change(*tiny_pair), steps=1, net=lambda img, layers: pytest.fail("the network ran"))

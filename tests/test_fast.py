@@ -1,5 +1,7 @@
 """Fast style transfer (notebook 8, d2lstyle/fast.py): training, the shipped networks, `stylize` and `--model`."""
 
+import io
+import math
 from pathlib import Path
 
 import pytest
@@ -235,3 +237,69 @@ def test_a_network_that_cannot_be_written_is_saved_elsewhere_and_checkpoints_onl
     assert len(rescued) == 1 and f"net.pt: cannot be written (No space left on device): saved the network to " \
         f"{rescued[0]}" in err
     assert fast.load_model(rescued[0]).record["steps"] == 3 and not (tmp_path / "net.pt").exists()
+
+
+def tiny_model(path, change=None, config=None):
+    """A trained network's file of a tiny TransformNet, its state changed by `change`, its config replaced."""
+    net = TransformNet(width=4, blocks=1)
+    with torch.no_grad():
+        (change or (lambda state: None))(net.state_dict())
+    saved = torch.load(io.BytesIO(fast.model_bytes(net, {"steps": 1})), weights_only=True)
+    torch.save({**saved, "config": config or saved["config"]}, path)
+    return path
+
+
+def test_a_network_with_nan_weights_is_refused_in_one_line_not_painted_black(tmp_path, capsys):
+    """Issue 38, defect 10: a NaN network painted an all-black picture, exit status 0."""
+    model = tiny_model(tmp_path / "nan.pt", lambda state: state["layers.0.0.1.weight"].fill_(math.nan))
+    with pytest.raises(ValueError, match=r"nan.pt holds weights that are NaN or infinite: .*train it again"):
+        fast.load_model(model)
+    content = tmp_path / "cat.png"
+    save_image(smooth_image(40, 48, 0), content)
+    assert exit_status(cli.main, [str(content), "--model", str(model), "--size", "40", "-o", str(tmp_path)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "NaN or infinite" in err[0] and not (tmp_path / "cat_nan.png").exists()
+
+
+def test_a_diverging_training_stops_naming_lr_and_saves_no_network(photo_folder, tmp_path, monkeypatch, random_net,
+                                                                  capsys):
+    """Issue 38, defect 10: `--lr 1e12` saved a network of NaN weights as a success ("final loss nan")."""
+    monkeypatch.setattr("d2lstyle.features.vgg19", lambda **options: random_net)
+    assert train(photo_folder, tmp_path / "net", "--steps", "4", "--lr", "1e12") == 1
+    err = capsys.readouterr().err
+    assert "the loss diverged (nan) at step 2" in err and "smaller --lr than 1e+12" in err and "fast: saved" not in err
+    assert not (tmp_path / "net.pt").exists()
+
+
+def test_a_model_file_is_checked_against_its_config_before_the_network_is_built(tmp_path, monkeypatch):
+    """Issue 38, defect 17: a 1.3 KB file whose config says width 1200 allocated 9.3 GB before any check."""
+    model = tiny_model(tmp_path / "huge.pt", config={"width": 1200, "blocks": 5})
+    real = fast.TransformNet
+
+    def built(*args, **kwargs):
+        if torch.get_default_device().type != "meta" and kwargs.get("width", args[0] if args else 16) > 100:
+            pytest.fail("a network of width 1200 was allocated")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(fast, "TransformNet", built)
+    with pytest.raises(ValueError, match=r"huge.pt: its weights are not those of the network its config describes"):
+        fast.load_model(model)
+
+
+def test_a_network_of_another_shape_is_one_line_not_seventy(tmp_path, capsys):
+    """Issue 38, weak case: a network of another shape printed 70 lines of `size mismatch`."""
+    model = tiny_model(tmp_path / "other.pt", config={"width": 8, "blocks": 2})
+    with pytest.raises(ValueError) as raised:
+        fast.load_model(model)
+    assert len(str(raised.value).splitlines()) == 1 and "other.pt" in str(raised.value)
+    content = tmp_path / "cat.png"
+    save_image(smooth_image(40, 48, 0), content)
+    assert exit_status(cli.main, [str(content), "--model", str(model), "--size", "40", "-o", str(tmp_path)]) == 2
+    assert len(capsys.readouterr().err.strip().splitlines()) == 1
+
+
+def test_stylize_refuses_an_image_too_small_for_the_network_naming_content():
+    """Issue 38, weak case: `stylize` at 1x1 failed inside torch's padding."""
+    with pytest.raises(ValueError, match=r"content=1x1 pixels: give an image of at least 5 pixels a side"):
+        fast.stylize(torch.rand(1, 3, 1, 1))
+    assert fast.stylize(torch.rand(1, 3, 5, 7)).shape == (1, 3, 5, 7)
