@@ -17,6 +17,7 @@ import io
 import math
 import os
 import platform
+import re
 import shlex
 import sys
 import time
@@ -38,16 +39,18 @@ from d2lstyle.images import load_image
 PHOTO_SUFFIXES = (".jpg", ".jpeg", ".png")
 
 
+MODELS = importlib.resources.files("d2lstyle.models")
+
+
 def model_names() -> list[str]:
     """The names of the trained networks the package ships, e.g. ["starry_night"]."""
-    folder = importlib.resources.files("d2lstyle.models")
-    return sorted(p.name[:-3] for p in folder.iterdir() if p.name.endswith(".pt"))
+    return sorted(p.name[:-3] for p in MODELS.iterdir() if p.name.endswith(".pt"))
 
 
 def model_path(model: str | os.PathLike) -> Path:
     """The file of a trained network: a name from `model_names()`, or the path of a file `train` wrote."""
     if str(model) in model_names():
-        return Path(str(importlib.resources.files("d2lstyle.models") / f"{model}.pt"))
+        return Path(str(MODELS / f"{model}.pt"))
     path = Path(model)
     if not path.is_file():
         raise ValueError(f"model {str(model)!r}: no such trained network: give one of {', '.join(model_names())} "
@@ -100,8 +103,7 @@ def model_bytes(net: TransformNet, record: dict) -> bytes:
     """The file of a network: its weights as float16 (half the size; the pictures do not change visibly), its
     configuration and its training record."""
     state = {k: v.half() if v.is_floating_point() else v for k, v in net.state_dict().items()}
-    buffer = io.BytesIO()
-    torch.save({"config": net.config, "state": state, "record": record}, buffer)
+    torch.save({"config": net.config, "state": state, "record": record}, buffer := io.BytesIO())
     return buffer.getvalue()
 
 
@@ -120,25 +122,18 @@ def relative_command(argv: list[str], photos: Path) -> str:
     """The command that makes the network from scratch, for the training record: paths below the working folder
     relative to it, the photos' folder as PHOTOS (`tools/collect_photos.py PHOTOS` makes it), so that no folder of
     this machine is recorded; without --resume, as a resumed run gives the network of an uninterrupted one."""
-    words = ["python", "-m", "d2lstyle.fast"]
-    for word in map(str, argv):
-        if word == "--resume":
-            continue
+    def relative(word: str) -> str:
         path = Path(word)
         if not word.startswith("-") and path.resolve() == photos.resolve():
-            word = "PHOTOS"
-        elif path.is_absolute():
-            word = os.path.relpath(path) if path.is_relative_to(Path.cwd()) else path.name
-        words.append(word)
-    return shlex.join(words)
+            return "PHOTOS"
+        return (os.path.relpath(path) if path.is_relative_to(Path.cwd()) else path.name) if path.is_absolute() else word
+    return shlex.join(["python", "-m", "d2lstyle.fast", *(relative(str(w)) for w in argv if str(w) != "--resume")])
 
 
 def fingerprint(files: list[Path]) -> str:
     """sha256 over the names and contents of the training photos: the same photos give the same value."""
-    digest = hashlib.sha256()
-    for path in files:
-        digest.update(path.name.encode() + b"\0" + hashlib.sha256(path.read_bytes()).digest())
-    return digest.hexdigest()
+    return hashlib.sha256(b"".join(p.name.encode() + b"\0" + hashlib.sha256(p.read_bytes()).digest()
+                                   for p in files)).hexdigest()
 
 
 # what makes one training run: a checkpoint resumes only with the same values
@@ -160,6 +155,8 @@ NUMBERS = {"steps": (int, 6000, "steps of Adam"), "size": (int, 256, "shorter si
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    """The `train` command's arguments, checked by the library's rules (d2lstyle/checks.py), then by its own; OUT
+    gets its .pt."""
     p = Parser(prog="python -m d2lstyle.fast", description=__doc__.split("\n")[0])
     t = p.add_subparsers(dest="command", required=True).add_parser(
         "train", help="train a network for one style on a folder of photos")
@@ -172,126 +169,117 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                    help="of VGG19's passes (%(default)s)")
     t.add_argument("--resume", action="store_true", help="continue from OUT.checkpoint.pt")
     t.add_argument("--force", action="store_true", help="replace OUT if it exists")
-    return p.parse_args(argv)
-
-
-def check_args(args: argparse.Namespace) -> None:
-    """The library's rules (d2lstyle/checks.py) for the numbers, then the command's own; OUT gets its .pt."""
+    args = p.parse_args(argv)
     check_options(**{name: getattr(args, name) for name in NUMBERS})
     if args.patch > args.size:
         raise ValueError(f"--patch {args.patch} is larger than --size {args.size}: patches are cut from the photos")
     if not Path(args.out).name:
         raise ValueError(f"--out {args.out!r}: give a file name, like starry_night")
     args.out = Path(args.out if args.out.endswith(".pt") else args.out + ".pt")
+    return args
 
 
 def machine() -> str:
     """The processor's name and the number of threads torch uses, for the training record."""
     cpu = Path("/proc/cpuinfo")
-    names = [line.split(":", 1)[1].strip() for line in (cpu.read_text() if cpu.is_file() else "").splitlines()
-             if line.startswith("model name")] + [platform.processor() or platform.machine()]
-    return f"{names[0]}, {torch.get_num_threads()} threads, torch {torch.__version__}"
+    name = re.search(r"^model name\s*:\s*(.*)$", cpu.read_text() if cpu.is_file() else "", re.MULTILINE)
+    return f"{name[1] if name else platform.processor() or platform.machine()}, {torch.get_num_threads()} threads, " \
+           f"torch {torch.__version__}"
 
 
 class Run:
-    """One training run: the network, Adam, the patches' random generator, and the steps done so far."""
+    """One training run: its photos, loss, network, Adam, the patches' random generator, and the steps done so far.
+    Made, it has passed every check that needs no work: a problem is found before an hour of training, not after."""
 
-    def __init__(self, args: argparse.Namespace, settings: dict):
+    def __init__(self, args: argparse.Namespace):
+        self.args, self.checkpoint = args, checkpoint_path(args.out, ".pt")
+        check_folder(args.out)
+        if args.out.exists() and not args.force:
+            raise ValueError(f"--out {args.out}: already exists: choose another name, or add --force to replace it")
+        if args.resume and not self.checkpoint.is_file():
+            raise ValueError(f"--resume: there is no checkpoint {self.checkpoint}: run without --resume to start "
+                             "afresh")
+        if self.checkpoint.exists() and not args.resume:
+            raise ValueError(f"{self.checkpoint}: a run stopped here: add --resume to continue it, or delete it to "
+                             "start afresh")
+        files = photo_files(args.photos)
+        self.photos, style = [load_image(p, args.size) for p in files], load_image(args.style, args.size)
+        self.settings = {"style": hashlib.sha256(args.style.read_bytes()).hexdigest(),
+                         "photos_sha256": fingerprint(files), **{k: list(LOSS_DEFAULTS[k]) for k in SETTINGS[2:4]},
+                         **{k: getattr(args, k) for k in SETTINGS[4:]}}
         torch.manual_seed(args.seed)
         self.net = TransformNet(args.width, args.blocks)
         self.opt = torch.optim.Adam(self.net.parameters(), lr=args.lr)
         self.generator = torch.Generator().manual_seed(args.seed)
-        self.settings, self.step, self.seconds, self.history = settings, 0, 0.0, []
+        self.step, self.seconds, self.history = 0, 0.0, []
+        if args.resume:
+            self.resume()
+        from d2lstyle.features import vgg19  # looked up when called: a test hands in a random network
 
-    def save(self, path: Path) -> None:
+        self.loss = PerceptualLoss(style, vgg19(precision=args.precision), **{k: getattr(args, k) for k in WEIGHTS})
+
+    def save(self) -> None:
         state = {"settings": self.settings, "step": self.step, "seconds": self.seconds, "history": self.history,
                  "net": self.net.state_dict(), "opt": self.opt.state_dict(), "generator": self.generator.get_state()}
-        write_whole(path, lambda f: torch.save(state, f))
+        write_whole(self.checkpoint, lambda f: torch.save(state, f))
 
-    def resume(self, path: Path) -> None:
+    def resume(self) -> None:
         try:  # weights_only: a file is decoded as tensors and plain data, never as code
-            saved = torch.load(path, map_location="cpu", weights_only=True)
+            saved = torch.load(self.checkpoint, map_location="cpu", weights_only=True)
             settings = saved["settings"]
         except Exception:  # noqa: BLE001  (any failure to decode it means the same to the user)
-            raise ValueError(f"{path}: damaged checkpoint: delete it to start again") from None
-        same_settings(path, settings, {k: self.settings.get(k) for k in SETTINGS})
+            raise ValueError(f"{self.checkpoint}: damaged checkpoint: delete it to start again") from None
+        same_settings(self.checkpoint, settings, {k: self.settings.get(k) for k in SETTINGS})
         self.net.load_state_dict(saved["net"])
         self.opt.load_state_dict(saved["opt"])
         self.generator.set_state(saved["generator"])
         self.step, self.seconds, self.history = saved["step"], saved["seconds"], saved["history"]
 
+    def steps(self) -> bool:
+        """Steps of Adam up to --steps, with a progress bar and a checkpoint every --checkpoint-minutes; False where
+        the loss or the weights stop being finite."""
+        from tqdm import tqdm
 
-def start(args: argparse.Namespace) -> tuple[Run, Path, list[torch.Tensor], PerceptualLoss]:
-    """Every check that needs no work, then the photos (1, 3, H, W) at --size, the run (from its checkpoint with
-    --resume) and the loss with VGG19: a problem is found before an hour of training, not after."""
-    checkpoint = checkpoint_path(args.out, ".pt")
-    check_folder(args.out)
-    if args.out.exists() and not args.force:
-        raise ValueError(f"--out {args.out}: already exists: choose another name, or add --force to replace it")
-    if args.resume and not checkpoint.is_file():
-        raise ValueError(f"--resume: there is no checkpoint {checkpoint}: run without --resume to start afresh")
-    if checkpoint.exists() and not args.resume:
-        raise ValueError(f"{checkpoint}: a run stopped here: add --resume to continue it, or delete it to start "
-                         "afresh")
-    files = photo_files(args.photos)
-    photos = [load_image(p, args.size) for p in files]
-    style = load_image(args.style, args.size)
-    settings = {"style": hashlib.sha256(args.style.read_bytes()).hexdigest(), "photos_sha256": fingerprint(files),
-                **{k: list(LOSS_DEFAULTS[k]) for k in SETTINGS[2:4]}, **{k: getattr(args, k) for k in SETTINGS[4:]}}
-    run = Run(args, settings)
-    if args.resume:
-        run.resume(checkpoint)
-    from d2lstyle.features import vgg19  # looked up when called: a test hands in a random network
-
-    return run, checkpoint, photos, PerceptualLoss(style, vgg19(precision=args.precision),
-                                                   **{k: getattr(args, k) for k in WEIGHTS})
-
-
-def train_steps(run: Run, args: argparse.Namespace, photos: list[torch.Tensor], loss: PerceptualLoss,
-                checkpoint: Path) -> bool:
-    """Steps of Adam up to --steps, with a progress bar and a checkpoint every --checkpoint-minutes; False (said)
-    where the loss or the weights stop being finite."""
-    from tqdm import tqdm
-
-    last_save, start_time = time.monotonic(), time.monotonic() - run.seconds
-    with tqdm(total=args.steps, initial=run.step, unit="step", file=sys.stderr) as bar:
-        while run.step < args.steps:
-            losses = train_step(run.net, run.opt, loss, random_patches(photos, args.batch, args.patch, run.generator))
-            run.step, run.seconds = run.step + 1, time.monotonic() - start_time
-            run.history.append(round(losses["total"], 5))
-            bar.update()
-            bar.set_postfix(loss=f"{sum(run.history[-50:]) / len(run.history[-50:]):.3f}")
-            if not (math.isfinite(losses["total"]) and finite(run.net.parameters())):
-                return False
-            if time.monotonic() - last_save > 60 * args.checkpoint_minutes:
-                keep_checkpoint(lambda: run.save(checkpoint), run.step)
-                last_save = time.monotonic()
-    return True
+        args, last_save, start_time = self.args, time.monotonic(), time.monotonic() - self.seconds
+        with tqdm(total=args.steps, initial=self.step, unit="step", file=sys.stderr) as bar:
+            while self.step < args.steps:
+                patches = random_patches(self.photos, args.batch, args.patch, self.generator)
+                losses = train_step(self.net, self.opt, self.loss, patches)
+                self.step, self.seconds = self.step + 1, time.monotonic() - start_time
+                self.history.append(round(losses["total"], 5))
+                bar.update()
+                bar.set_postfix(loss=f"{sum(self.history[-50:]) / len(self.history[-50:]):.3f}")
+                if not (math.isfinite(losses["total"]) and finite(self.net.parameters())):
+                    return False
+                if time.monotonic() - last_save > 60 * args.checkpoint_minutes:
+                    keep_checkpoint(self.save, self.step)
+                    last_save = time.monotonic()
+        return True
 
 
 def train(args: argparse.Namespace) -> int:
     """The `train` command: returns the exit status (0 done, 130 after Ctrl-C, the last checkpoint kept; 1 where the
     loss diverged; 2 where the network could only be saved in the temporary folder)."""
-    run, checkpoint, photos, loss = start(args)
+    run = Run(args)
     try:
-        if not train_steps(run, args, photos, loss, checkpoint):
+        if not run.steps():
             say("error", f"the loss diverged ({run.history[-1]}) at step {run.step}: the network is not saved: "
                 f"train again with a smaller --lr than {args.lr:g}")
             return 1
     except KeyboardInterrupt:
-        kept = f"the checkpoint {checkpoint} is kept: add --resume to continue" if checkpoint.is_file() else \
-            "no checkpoint was written yet"
+        kept = f"the checkpoint {run.checkpoint} is kept: add --resume to continue" if run.checkpoint.is_file() \
+            else "no checkpoint was written yet"
         say("interrupted", f"at step {run.step}; {kept}")
         return 130
     last, manifest = run.history[-100:], args.photos / "MANIFEST.tsv"
-    record = {"command": relative_command(args.argv, args.photos), "photos": len(photos),
+    record = {"command": relative_command(args.argv, args.photos), "photos": len(run.photos),
               "manifest_sha256": hashlib.sha256(manifest.read_bytes()).hexdigest() if manifest.is_file() else None,
               **run.settings, "steps": run.step, "seconds": round(run.seconds),
               "final_loss": round(sum(last) / len(last), 4), "machine": machine(), "date": time.strftime("%Y-%m-%d")}
     with STOP.saving():  # a signal now waits until the network is saved
         if save_or_rescue(args.out, model_bytes(run.net, record), args.force, "network") != args.out:
             return 2
-        checkpoint.unlink(missing_ok=True)
+        run.checkpoint.unlink(missing_ok=True)
         say("saved", f"{args.out} ({run.step} steps in {run.seconds / 60:.0f} min, final loss {record['final_loss']})")
     return 0
 
@@ -300,7 +288,6 @@ def main(argv: list[str] | None = None) -> int:
     """`python -m d2lstyle.fast train ...`: the exit status, under the signal rule of d2lstyle/command.py."""
     with Command("d2lstyle.fast", program=argv is None) as done:
         args = parse_args(argv)
-        check_args(args)
         args.argv = sys.argv[1:] if argv is None else argv
         done.status = train(args)
     return done.exit_status()

@@ -1,4 +1,4 @@
-"""Files (hand-written): what real image files need, whole writes, and the images the package ships.
+"""Files (hand-written): whole writes, what real image files need, and the images the package ships.
 
 `read_rgb` turns every colour mode and bit depth Pillow reads into one (H, W, 3) float32 array in [0, 1], and every
 way a file can fail into one error that names it and says what to do; `load_image` (notebook 1) calls it.
@@ -16,8 +16,7 @@ import stat
 import struct
 import tempfile
 import warnings
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
 
@@ -47,9 +46,8 @@ def fitted(name: str, room: int) -> str:
     return os.fsdecode(raw[:NAME_MAX - room - len(suffix) - 9] + b"~" + digest + suffix)
 
 
-def _part_prefix(path: Path) -> str:
-    """The start of the names of write_whole's temporary files for `path`: `.NAME-`, NAME fitted."""
-    return f".{fitted(path.name, 24)}-"  # room for ".", "-PID-N.part"
+def _part_prefix(path: Path) -> str:  # the start of write_whole's temporary names: room for ".", "-PID-N.part"
+    return f".{fitted(path.name, 24)}-"
 
 
 def write_whole(path: str | os.PathLike, write: Callable[[BinaryIO], object], replace: bool = True) -> Path:
@@ -69,22 +67,20 @@ def write_whole(path: str | os.PathLike, write: Callable[[BinaryIO], object], re
             if replace:
                 os.replace(tmp, path)
             else:
-                _link(tmp, path)
+                try:
+                    os.link(tmp, path)  # unlike a rename, a link never replaces
+                except OSError as err:  # or a file system without links (FAT, some network shares): check, rename
+                    if isinstance(err, FileExistsError) or path.exists():
+                        raise FileExistsError(errno.EEXIST, "File exists", str(path)) from None
+                    os.replace(tmp, path)
         finally:
             tmp.unlink(missing_ok=True)
     return path
 
 
-def _link(tmp: Path, path: Path) -> None:
-    """Give `tmp` the name `path` too, never replacing a file there (FileExistsError)."""
-    try:
-        os.link(tmp, path)  # unlike a rename, a link never replaces
-    except FileExistsError:
-        raise
-    except OSError:  # a file system without links (FAT, some network shares): check, then rename
-        if path.exists():
-            raise FileExistsError(errno.EEXIST, "File exists", str(path)) from None
-        os.replace(tmp, path)
+def write_text_whole(path: str | os.PathLike, text: str) -> Path:
+    """`write_whole` for a text (UTF-8)."""
+    return write_whole(path, lambda f: f.write(text.encode("utf-8")))
 
 
 def save_or_rescue(path: Path, data: bytes, replace: bool, what: str) -> Path:
@@ -102,14 +98,13 @@ def save_or_rescue(path: Path, data: bytes, replace: bool, what: str) -> Path:
 
 
 def checkpoint_path(output: Path, suffix: str) -> Path:
-    """OUT.checkpoint.SUFFIX beside the output OUT.EXT (its name fitted, so that the checkpoint's temporary files
-    fit too): the one naming of painting's checkpoints and training's."""
+    """OUT.checkpoint.SUFFIX beside the output OUT.EXT, its name fitted for the temporary names: the one naming of
+    painting's checkpoints and training's."""
     return output.with_name(fitted(output.stem, 24 + len(".checkpoint") + len(suffix)) + ".checkpoint" + suffix)
 
 
 def same_settings(path: Path, saved: object, now: dict) -> None:
-    """One error naming what differs where the checkpoint `path` was made with other settings than `now` (painting's
-    and training's checkpoints alike)."""
+    """One error naming what differs where the checkpoint `path` was made with other settings than `now`."""
     differ = sorted(k for k, v in now.items() if not isinstance(saved, dict) or saved.get(k) != v)
     if differ:
         raise ValueError(f"{path}: made with other values of {', '.join(differ)}: give the same options, or delete it "
@@ -123,36 +118,30 @@ def remove_stale_parts(path: str | os.PathLike) -> list[Path]:
     prefix = _part_prefix(path)
     for part in path.parent.glob(f"{glob.escape(prefix)}*-*.part"):
         pid = part.name[len(prefix):].split("-")[0]
-        if pid.isdigit() and not _running(int(pid)):
+        if pid.isdigit() and os.name != "nt" and not _running(int(pid)):  # on Windows os.kill ends the process
             part.unlink(missing_ok=True)
             stale.append(part)
     return stale
 
 
 def _running(pid: int) -> bool:
-    if os.name == "nt":  # there os.kill ends the process: keep every leftover
-        return True
     try:
         os.kill(pid, 0)  # signal 0: only asks whether the process exists
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # it exists, and is another user's
-        return True
+    except OSError as err:  # PermissionError: it exists, and is another user's
+        return not isinstance(err, ProcessLookupError)
     return True
 
 
 # Formats Pillow has a writer for that refuse an RGB picture (tried with a 1x1 image: one-bit or palette formats,
 # and those whose writer needs a plugin installed apart)
 NO_COLOUR_WRITERS = {"BLP", "BUFR", "GRIB", "HDF5", "MSP", "PALM", "WMF", "XBM"}
-
-
 # the longest side a picture of these formats may have (their writers refuse more, once the work is done)
 LONGEST = {"WEBP": 16383, "JPEG": 65500, "GIF": 65535}
 
 
 def image_format(path: str | os.PathLike, shape: tuple[int, int] | None = None) -> str:
     """The format an image saved to `path` gets ("PNG", "JPEG", ...); one clear error if it cannot be written, or
-    not at `shape` (height, width) in pixels."""
+    not at `shape` (height, width) in pixels, or the folder is missing or not writable."""
     path = Path(path)
     fmt = Image.registered_extensions().get(path.suffix.lower())
     if fmt is None:
@@ -174,11 +163,6 @@ def check_folder(path: Path) -> None:
         raise PermissionError(f"{path.parent}: folder is not writable: save somewhere else")
 
 
-def write_text_whole(path: str | os.PathLike, text: str) -> Path:
-    """`write_whole` for a text (UTF-8)."""
-    return write_whole(path, lambda f: f.write(text.encode("utf-8")))
-
-
 class ImageNotice(UserWarning):
     """Something `load_image` changed in a file that its owner should know about (said once per file)."""
 
@@ -187,21 +171,48 @@ def _notice(path: Path, message: str) -> None:
     warnings.warn(f"{path}: {message}", ImageNotice, stacklevel=4)
 
 
-def _too_many_pixels(path: Path, what: str) -> ValueError:
-    limit = Image.MAX_IMAGE_PIXELS / 1e6
-    return ValueError(f"{path}: {what}, more than the {limit:.0f} megapixels read here (a guard against "
-                      "decompression bombs): make the image smaller first")
-
-
-def read_rgb(path: Path) -> np.ndarray:
-    """The image in `path` as an (H, W, 3) float32 array in [0, 1], EXIF rotation applied."""
-    with _open_image(path) as im:
-        return _rgb_array(im, path)
+def _too_many(path: Path, what: str) -> ValueError:
+    return ValueError(f"{path}: {what}, more than the {Image.MAX_IMAGE_PIXELS / 1e6:.0f} megapixels read here (a "
+                      "guard against decompression bombs): make the image smaller first")
 
 
 # The kinds of file Pillow may open. Others are refused by name: Pillow hands PostScript and EPS to Ghostscript, a
 # program that runs whatever the file says, for as long as it says.
 READS = ("PNG", "JPEG", "WEBP", "AVIF", "TIFF", "BMP", "DIB", "GIF", "PPM", "TGA", "ICO", "PCX", "SGI", "PSD", "QOI")
+DAMAGED = (OSError, SyntaxError, EOFError, ValueError, IndexError, struct.error)  # what Pillow raises on bad bytes
+
+
+def read_rgb(path: Path) -> np.ndarray:
+    """The image in `path` as an (H, W, 3) float32 array in [0, 1], EXIF rotation applied; every way a file can fail
+    becomes one error naming it."""
+    _check_regular_file(path)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # refused below, with the size named
+            im = Image.open(path, formats=READS)
+    except UnidentifiedImageError:
+        raise ValueError(f"{path}: {_unreadable(path)}") from None
+    except PermissionError:
+        raise PermissionError(f"{path}: permission denied: make the file readable") from None
+    except Image.DecompressionBombError:
+        raise _too_many(path, f"the image has over {2 * Image.MAX_IMAGE_PIXELS / 1e6:.0f} megapixels") from None
+    except DAMAGED as err:  # a header cut short: "Truncated File Read"
+        raise _damaged(path, err) from None
+    with im:
+        width, height = im.size
+        if Image.MAX_IMAGE_PIXELS and width * height > Image.MAX_IMAGE_PIXELS:
+            raise _too_many(path, f"the image is {width}x{height} pixels ({width * height / 1e6:.0f} megapixels)")
+        if getattr(im, "n_frames", 1) > 1:
+            _notice(path, f"has {im.n_frames} frames (an animation): using the first")
+        try:  # phones store pictures sideways with an "Orientation" tag
+            return _rgb_array(ImageOps.exif_transpose(im), path)
+        except DAMAGED as err:
+            raise _damaged(path, err) from None
+
+
+def _damaged(path: Path, err: Exception) -> ValueError:
+    return ValueError(f"{path}: cannot decode the image ({err}): the file is damaged, truncated or of an unusual kind: "
+                      "save it again as PNG or JPEG")
 
 
 def _unreadable(path: Path) -> str:
@@ -212,70 +223,28 @@ def _unreadable(path: Path) -> str:
                     "bits): save it as 8- or 16-bit RGB")
     try:
         with Image.open(path) as im:  # only to name the kind: opening reads the header, it runs nothing
-            kind = im.format
+            return f"the file holds {im.format}, a kind d2lstyle does not read: save it as PNG, JPEG, TIFF or WebP"
     except Exception:  # noqa: BLE001  (any failure means: not an image Pillow knows)
-        kind = None
-    if kind:
-        return f"the file holds {kind}, a kind d2lstyle does not read: save it as PNG, JPEG, TIFF or WebP"
-    return "not an image file, or of a kind Pillow cannot read: give a PNG, JPEG, TIFF or WebP file"
+        return "not an image file, or of a kind Pillow cannot read: give a PNG, JPEG, TIFF or WebP file"
 
 
-@contextmanager
-def _open_image(path: Path) -> Iterator[Image.Image]:
-    """The image in `path`, EXIF rotation applied; every way a file can fail becomes one error naming it."""
-    if _check_regular_file(path).st_size == 0:
-        raise ValueError(f"{path}: the file is empty (0 bytes): copy or download it again")
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # refused below, with the size named
-            im = Image.open(path, formats=READS)
-    except UnidentifiedImageError:
-        raise ValueError(f"{path}: {_unreadable(path)}") from None
-    except Image.DecompressionBombError:
-        raise _too_many_pixels(path, f"the image has over {2 * Image.MAX_IMAGE_PIXELS / 1e6:.0f} megapixels") from None
-    except PermissionError:
-        raise PermissionError(f"{path}: permission denied: make the file readable") from None
-    except DAMAGED as err:  # a header cut short: "Truncated File Read"
-        raise _damaged(path, err) from None
-    with im:
-        width, height = im.size
-        if Image.MAX_IMAGE_PIXELS and width * height > Image.MAX_IMAGE_PIXELS:
-            size = f"{width}x{height} pixels ({width * height / 1e6:.0f} megapixels)"
-            raise _too_many_pixels(path, f"the image is {size}")
-        if getattr(im, "n_frames", 1) > 1:
-            _notice(path, f"has {im.n_frames} frames (an animation): using the first")
-        try:
-            yield ImageOps.exif_transpose(im)  # phones store pictures sideways with an "Orientation" tag
-        except DAMAGED as err:
-            raise _damaged(path, err) from None
-
-
-DAMAGED = (OSError, SyntaxError, EOFError, ValueError, IndexError, struct.error)  # what Pillow raises on bad bytes
-
-
-def _damaged(path: Path, err: Exception) -> ValueError:
-    return ValueError(f"{path}: cannot decode the image ({err}): the file is damaged, truncated or of an unusual kind: "
-                      "save it again as PNG or JPEG")
-
-
-def _check_regular_file(path: Path) -> os.stat_result:
-    """`path`'s stat; one clear error where it is not a file that can be read: missing, a folder, a link loop, a pipe,
-    a device."""
+def _check_regular_file(path: Path) -> None:
+    """One clear error where `path` is not a file with bytes to read: missing, a folder, a link loop, a pipe, a device,
+    empty."""
     try:
         status = path.stat()
     except FileNotFoundError:
-        broken = path.is_symlink()  # the link exists, what it points to does not
-        raise FileNotFoundError(f"{path}: " + ("a symbolic link to a file that does not exist: fix the link" if broken
-                                               else "no such file: check the path")) from None
+        raise FileNotFoundError(f"{path}: " + ("a symbolic link to a file that does not exist: fix the link"
+                                               if path.is_symlink() else "no such file: check the path")) from None
     except OSError as err:  # a loop of symbolic links, a name too long, ...
         raise OSError(f"{path}: cannot be opened ({err.strerror}): check the path") from None
-    mode = status.st_mode
-    if stat.S_ISDIR(mode):
+    if stat.S_ISDIR(mode := status.st_mode):
         raise IsADirectoryError(f"{path}: is a folder, not an image file: give the path of an image in it")
     if not stat.S_ISREG(mode):  # reading a pipe or /dev/zero would never end
         kind = "a named pipe (FIFO)" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode) else "a device"
         raise ValueError(f"{path}: is {kind}, not an image file: save the image to a file and give its path")
-    return status
+    if status.st_size == 0:
+        raise ValueError(f"{path}: the file is empty (0 bytes): copy or download it again")
 
 
 def _rgb_array(im: Image.Image, path: Path) -> np.ndarray:
@@ -283,12 +252,9 @@ def _rgb_array(im: Image.Image, path: Path) -> np.ndarray:
     if im.mode.startswith("I"):  # 16- or 32-bit integer grey, as in 16-bit PNG and TIFF files
         arr = np.asarray(im, dtype=np.float64)
         low, high = arr.min(), arr.max()
-        if low < 0 or high > 65535:  # 32-bit values beyond 16 bits' range: stretched, as an image viewer does
+        if wide := low < 0 or high > 65535:  # 32-bit values beyond 16 bits' range: stretched, as a viewer does
             _notice(path, f"has 32-bit integer values from {low:.0f} to {high:.0f}: stretched to [0, 1]")
-            arr = (arr - low) / max(high - low, 1.0)
-        else:
-            arr = arr / 65535.0
-        arr = arr.astype(np.float32)
+        arr = ((arr - low) / max(high - low, 1.0) if wide else arr / 65535.0).astype(np.float32)
     elif im.mode == "F":  # floating-point grey, as in float TIFF files: meant to be in [0, 1]
         arr = np.asarray(im, dtype=np.float32)
         if not (np.isfinite(arr).all() and 0 <= arr.min() and arr.max() <= 1):
@@ -298,13 +264,11 @@ def _rgb_array(im: Image.Image, path: Path) -> np.ndarray:
         rgba = (im.convert("LA") if im.mode == "La" else im).convert("RGBA")  # Pillow has no La -> RGBA
         if rgba.getchannel("A").getextrema()[0] < 255:
             _notice(path, "has transparent pixels: composited on white")
-        white = Image.new("RGBA", rgba.size, "white")
-        arr = np.asarray(Image.alpha_composite(white, rgba).convert("RGB"), dtype=np.float32) / 255.0
+        arr = np.asarray(Image.alpha_composite(Image.new("RGBA", rgba.size, "white"), rgba).convert("RGB"),
+                         dtype=np.float32) / 255.0
     else:  # 1-bit, grey, palette, RGB, CMYK (Adobe's inverted CMYK JPEGs too), YCbCr, LAB, HSV
         arr = np.asarray(im.convert("RGB"), dtype=np.float32) / 255.0
-    if arr.ndim == 2:
-        arr = np.repeat(arr[:, :, None], 3, axis=2)
-    return np.clip(arr, 0.0, 1.0)
+    return np.clip(np.repeat(arr[:, :, None], 3, axis=2) if arr.ndim == 2 else arr, 0.0, 1.0)
 
 
 def resized_shape(path: Path, height: int, width: int, size: int | tuple[int, int]) -> tuple[int, int]:
@@ -317,7 +281,7 @@ def resized_shape(path: Path, height: int, width: int, size: int | tuple[int, in
     else:
         shape = int(size[0]), int(size[1])
     if Image.MAX_IMAGE_PIXELS and shape[0] * shape[1] > Image.MAX_IMAGE_PIXELS:
-        raise _too_many_pixels(path, f"at size {size} it would be {shape[0]}x{shape[1]} pixels")
+        raise _too_many(path, f"at size {size} it would be {shape[0]}x{shape[1]} pixels")
     if min(shape[0] / height, shape[1] / width) > 2:
         _notice(path, f"is only {height}x{width} pixels: upscaled to {shape[0]}x{shape[1]}, expect a blurry result")
     return shape
