@@ -7,8 +7,6 @@ cut short. The exit status after a stop is 130 (Ctrl-C) or 143 (SIGTERM). This m
 library, so that d2lstyle/__main__.py sets the rule before torch loads.
 """
 
-from __future__ import annotations
-
 import os
 import signal
 import sys
@@ -16,14 +14,12 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 
-SIGNALS = (signal.SIGINT, signal.SIGTERM)
-
 
 class Stop:
     """The handler of SIGINT and SIGTERM, and what it received; `prog` names the command in what it says."""
 
-    def __init__(self) -> None:
-        self.prog, self.signals, self.saves = "d2lstyle", [], 0
+    def __init__(self, prog: str = "d2lstyle") -> None:
+        self.prog, self.signals, self.saves = prog, [], 0
 
     def __call__(self, signum: int, frame: object) -> None:
         self.signals.append(signum)
@@ -38,10 +34,6 @@ class Stop:
             yield
         finally:
             self.saves -= 1
-
-    def status(self, status: int) -> int:
-        """The exit status: 130 after a Ctrl-C, 143 after a SIGTERM (the first one counts), else `status`."""
-        return (143 if self.signals[0] == signal.SIGTERM else 130) if self.signals else status
 
 
 STOP = Stop()
@@ -98,25 +90,22 @@ class Command:
 
     def __init__(self, prog: str, program: bool):
         self.prog, self.program, self.status, self.previous = prog, program, 0, {}
-        self.nested = signal.getsignal(signal.SIGINT) is STOP
+        self.streams, self.nested = (sys.stdout, sys.stderr), signal.getsignal(signal.SIGINT) is STOP
 
-    def __enter__(self) -> Command:
-        self.streams = sys.stdout, sys.stderr
+    def __enter__(self) -> "Command":
         if not self.nested:
-            STOP.__init__()
-            STOP.prog = self.prog
+            STOP.__init__(self.prog)
             sys.stdout, sys.stderr = QuietStream(sys.stdout), QuietStream(sys.stderr)
             if threading.current_thread() is threading.main_thread():
-                self.previous = {s: signal.signal(s, STOP) for s in SIGNALS}
+                self.previous = {s: signal.signal(s, STOP) for s in (signal.SIGINT, signal.SIGTERM)}
         return self
 
     def __exit__(self, kind: type | None, err: BaseException | None, traceback: object) -> bool:
-        if isinstance(err, (OSError, ValueError, RuntimeError)):
-            say("error", err.option() if hasattr(err, "option") else err)
-            self.status = 2
-        elif isinstance(err, KeyboardInterrupt):  # before the work had anything to keep: it keeps what it has itself
+        if isinstance(err, KeyboardInterrupt):  # before the work had anything to keep: it keeps what it has itself
             say("interrupted while starting", "nothing was computed")
-            self.status = 130
+        elif isinstance(err, (OSError, ValueError, RuntimeError)):
+            say("error", err.option() if hasattr(err, "option") else err)
+        self.status = {KeyboardInterrupt: 130, None: self.status}.get(kind, 2)
         sys.stdout.flush()  # a broken pipe shows here, not in Python's flush at exit
         sys.stderr.flush()
         sys.stdout, sys.stderr = self.streams
@@ -125,4 +114,5 @@ class Command:
         return isinstance(err, (OSError, ValueError, RuntimeError, KeyboardInterrupt))
 
     def exit_status(self) -> int:
-        return STOP.status(self.status)
+        """130 after a Ctrl-C, 143 after a SIGTERM (the first signal counts), else the work's status."""
+        return (143 if STOP.signals[0] == signal.SIGTERM else 130) if STOP.signals else self.status

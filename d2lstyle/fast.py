@@ -36,9 +36,6 @@ from d2lstyle.feedforward import PerceptualLoss, TransformNet, random_patches, t
 from d2lstyle.files import check_folder, checkpoint_path, same_settings, save_or_rescue, write_whole
 from d2lstyle.images import load_image
 
-PHOTO_SUFFIXES = (".jpg", ".jpeg", ".png")
-
-
 MODELS = importlib.resources.files("d2lstyle.models")
 
 
@@ -112,7 +109,7 @@ def photo_files(folder: Path) -> list[Path]:
     if not folder.is_dir():
         raise ValueError(f"--photos {folder}: not a folder: give the folder of training photos "
                          "(e.g. made by `python tools/collect_photos.py DIR`)")
-    files = sorted(p for p in folder.iterdir() if p.suffix.lower() in PHOTO_SUFFIXES)
+    files = sorted(p for p in folder.iterdir() if p.suffix.lower() in (".jpg", ".jpeg", ".png"))
     if not files:
         raise ValueError(f"--photos {folder}: no .jpg or .png photos in it")
     return files
@@ -122,11 +119,13 @@ def relative_command(argv: list[str], photos: Path) -> str:
     """The command that makes the network from scratch, for the training record: paths below the working folder
     relative to it, the photos' folder as PHOTOS (`tools/collect_photos.py PHOTOS` makes it), so that no folder of
     this machine is recorded; without --resume, as a resumed run gives the network of an uninterrupted one."""
+
     def relative(word: str) -> str:
         path = Path(word)
         if not word.startswith("-") and path.resolve() == photos.resolve():
             return "PHOTOS"
         return (os.path.relpath(path) if path.is_relative_to(Path.cwd()) else path.name) if path.is_absolute() else word
+
     return shlex.join(["python", "-m", "d2lstyle.fast", *(relative(str(w)) for w in argv if str(w) != "--resume")])
 
 

@@ -19,28 +19,24 @@ def in_notebook() -> bool:
         from IPython import get_ipython
     except ImportError:
         return False
-    shell = get_ipython()
-    return shell is not None and "IPKernelApp" in shell.config
+    return "IPKernelApp" in getattr(get_ipython(), "config", {})
 
 
 class LivePlot:
-    """A `synthesize`/`transfer` callback that shows the run as it goes.
-
-    In a notebook: one figure, redrawn in place, with the current image and the losses (content, style, TV) against
-    the step. Elsewhere: a progress bar with the latest losses. steps: the number of steps (the last is always drawn).
-    budget: the largest share of the run's time spent drawing; after each redraw the next one waits until drawing
-    would cost at most that share (0.03: the run slows by about 3% at most, whatever the speed of a step).
-    """
+    """A `synthesize`/`transfer` callback that shows the run as it goes: in a notebook, one figure redrawn in place
+    with the current image and the losses (content, style, TV) against the step; elsewhere, a progress bar with the
+    latest losses. steps: the number of steps (the last is always drawn). budget: the largest share of the run's time
+    spent drawing; after each redraw the next one waits until drawing would cost at most that share (0.03: the run
+    slows by about 3% at most, whatever the speed of a step)."""
 
     def __init__(self, steps: int, budget: float = 0.03, notebook: bool | None = None):
         self.steps, self.budget, self.history = steps, budget, []
         self.draws, self.drawing, self.next_draw = 0, 0.0, 0.0  # redraws so far, their seconds, when the next may
-        self.handle, self.bar = None, None
-        if in_notebook() if notebook is None else notebook:
+        self.handle, self.bar = None, None if (in_notebook() if notebook is None else notebook) else \
+            tqdm(total=steps, unit="step")
+        if self.bar is None:
             self.fig, (self.ax_img, self.ax_loss) = plt.subplots(1, 2, figsize=(10, 3.4), width_ratios=(1.2, 1))
             plt.close(self.fig)  # shown through display() below, not a second time at the end of the cell
-        else:
-            self.bar = tqdm(total=steps, unit="step")
 
     def __call__(self, step: int, img: torch.Tensor, losses: dict) -> None:
         self.history.append(losses)
