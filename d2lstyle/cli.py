@@ -1,7 +1,8 @@
 """The command line, `python -m d2lstyle` (hand-written): it parses the options and reports; batch.py runs them.
 
 Its defaults are read from the signatures of the library's functions, and its values are checked by the library's
-own checks: a problem with the whole command stops it before any optimisation, with one line and exit status 2.
+own checks: a problem with the whole command stops it before any image is read or the network loads, with one line
+and exit status 2.
 """
 
 from __future__ import annotations
@@ -10,22 +11,19 @@ import argparse
 import inspect
 from pathlib import Path
 
+import torch
+
 from d2lstyle.batch import MODEL_OPTIONS, run_batch
-from d2lstyle.checks import Parser, check_device, check_layers, check_options
+from d2lstyle.checks import OptionError, Parser, check_device, check_layers, check_options
 from d2lstyle.command import Command
 from d2lstyle.controls import PRESERVE_COLOR, STATISTICS, ControlledObjective, check_layer_weights, controlled_transfer
 from d2lstyle.fast import load_model, model_names
 from d2lstyle.features import PRECISIONS, vgg19
 from d2lstyle.synthesis import INITS, StyleObjective, transfer
 
-
-def defaults(*functions) -> dict:
-    """The default of each keyword argument of `functions`, read from their signatures."""
-    return {name: p.default for f in functions for name, p in inspect.signature(f).parameters.items()
-            if p.default is not inspect.Parameter.empty}
-
-
-DEFAULTS = defaults(vgg19, StyleObjective, ControlledObjective, transfer, controlled_transfer)
+# the default of each keyword argument of these functions, read from their signatures
+DEFAULTS = {name: p.default for f in (vgg19, StyleObjective, ControlledObjective, transfer, controlled_transfer)
+            for name, p in inspect.signature(f).parameters.items() if p.default is not inspect.Parameter.empty}
 
 
 def positive_int(text: str) -> int:
@@ -48,8 +46,7 @@ def name_list(text: str) -> list[str]:
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = Parser(prog="d2lstyle", description="Paint CONTENT in the style of STYLE (Gatys et al. 2016). With no "
                "arguments: the cat in the style of Starry Night. `d2lstyle CONTENT STYLE` also works.")
-    for add_options in (add_image_options, add_model_options, add_objective_options, add_optimisation_options,
-                        add_file_options, add_control_options):
+    for add_options in (add_image_options, add_optimisation_options, add_control_options):
         add_options(p, DEFAULTS)
     args = p.parse_args(argv)
     if vars(args).pop("list_models"):  # the trained networks' names, with the style and the training of each
@@ -70,15 +67,6 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
-def add_model_options(p: argparse.ArgumentParser, d: dict) -> None:
-    g = p.add_argument_group("trained networks", "paint in one pass with a network trained for one style "
-                             "(notebook 8): with --model, only --size, -o, --force, --preserve-color luminance, "
-                             "--max-size and --device apply")
-    g.add_argument("--model", metavar="NAME", help="a network the package ships (see --list-models) or the path "
-                   "of one made by `python -m d2lstyle.fast train`")
-    g.add_argument("--list-models", action="store_true", help="list the trained networks and exit")
-
-
 def add_image_options(p: argparse.ArgumentParser, d: dict) -> None:
     io = p.add_argument_group("images")
     io.add_argument("inputs", nargs="*", type=Path, metavar="CONTENT",
@@ -88,9 +76,12 @@ def add_image_options(p: argparse.ArgumentParser, d: dict) -> None:
     io.add_argument("-o", "--output", type=Path, help="the output image for one picture, a folder for several "
                     "(named CONTENT_STYLE.png; default: the current folder)")
     io.add_argument("--size", type=positive_int, default=256, help="shorter side of the result in pixels (256)")
-
-
-def add_objective_options(p: argparse.ArgumentParser, d: dict) -> None:
+    g = p.add_argument_group("trained networks", "paint in one pass with a network trained for one style "
+                             "(notebook 8): with --model, only --size, -o, --force, --preserve-color luminance, "
+                             "--max-size and --device apply")
+    g.add_argument("--model", metavar="NAME", help="a network the package ships (see --list-models) or the path "
+                   "of one made by `python -m d2lstyle.fast train`")
+    g.add_argument("--list-models", action="store_true", help="list the trained networks and exit")
     loss = p.add_argument_group("the objective")
     for part in ("content", "style", "tv"):
         loss.add_argument(f"--{part}-weight", type=float, default=d[f"{part}_weight"], help="(%(default)s)")
@@ -100,18 +91,15 @@ def add_objective_options(p: argparse.ArgumentParser, d: dict) -> None:
     loss.add_argument("--weights", choices=("caffe", "torchvision"), default=d["weights"],
                       help="VGG19 weights: caffe (original, offline) or torchvision (downloads once) (%(default)s)")
 
-
 def add_optimisation_options(p: argparse.ArgumentParser, d: dict) -> None:
     opt = p.add_argument_group("the optimisation")
-    opt.add_argument("--steps", type=int, default=d["steps"],
-                     help="most optimisation steps per pyramid level; it stops sooner once the loss stalls "
-                     "(%(default)s)")
-    opt.add_argument("--tol", type=float, default=d["tol"],
-                     help="stop a level once the loss falls by less than this fraction over 10 steps: larger is "
-                     "sooner and rougher, 0 runs every step (%(default)s)")
-    opt.add_argument("--scales", type=number_list, default=list(d["scales"]),
-                     help="levels of a coarse-to-fine pyramid as fractions of the size, e.g. 0.25,0.5,1 for large "
-                     "pictures; levels under 64 pixels are skipped (%(default)s: full size only)")
+    opt.add_argument("--steps", type=int, default=d["steps"], help="most optimisation steps per pyramid level; it "
+                     "stops sooner once the loss stalls (%(default)s)")
+    opt.add_argument("--tol", type=float, default=d["tol"], help="stop a level once the loss falls by less than "
+                     "this fraction over 10 steps: larger is sooner and rougher, 0 runs every step (%(default)s)")
+    opt.add_argument("--scales", type=number_list, default=list(d["scales"]), help="levels of a coarse-to-fine "
+                     "pyramid as fractions of the size, e.g. 0.25,0.5,1 for large pictures; levels under 64 pixels "
+                     "are skipped (%(default)s: full size only)")
     opt.add_argument("--init", choices=INITS, default=d["init"],
                      help="starting image: the content in the style's colours, the content, or noise (%(default)s)")
     opt.add_argument("--optimizer", choices=("lbfgs", "adam"), default=d["optimizer"])
@@ -120,14 +108,12 @@ def add_optimisation_options(p: argparse.ArgumentParser, d: dict) -> None:
                      "auto is bfloat16 where the processor has it, else float32 (%(default)s)")
     opt.add_argument("--seed", type=int, default=d["seed"])
     opt.add_argument("--device", help="cpu, cuda, ... (default: the GPU when there is one)")
-
-
-def add_file_options(p: argparse.ArgumentParser, d: dict) -> None:
     run = p.add_argument_group("files and interruptions")
     run.add_argument("--force", action="store_true", help="overwrite outputs that exist")
     run.add_argument("--checkpoint-every", type=positive_int, metavar="N",
                      help="every N steps save the picture so far as OUT.checkpoint.png (and .json)")
     run.add_argument("--resume", action="store_true", help="continue from OUT.checkpoint.png where there is one")
+
 
 
 def add_control_options(p: argparse.ArgumentParser, d: dict) -> None:
@@ -158,18 +144,26 @@ def check_args(args: argparse.Namespace) -> None:
                                                             "content_weight", "style_weight", "tv_weight",
                                                             "style_scale")})
     check_device("device", args.device)  # before the network loads
-    check_layers("content_layers", args.content_layers)
-    check_layers("style_layers", args.style_layers)
+    for name in ("content_layers", "style_layers"):
+        check_layers(name, getattr(args, name))
     if args.style_weights is not None and args.mask is not None:
         raise ValueError("--style-weights and --mask do not go together (the mask places the styles): drop one")
     try:
         check_layer_weights(args.style_layer_weights, args.style_layers)
     except ValueError as err:
         raise ValueError(f"--style-layer-weights: {err}") from None
+    largest = torch.finfo(torch.float32).max  # the network computes in float32 (or less): more overflows there
+    for name in ("lr", "content_weight", "style_weight", "tv_weight", "style_layer_weights"):
+        value = getattr(args, name)
+        if max(value if isinstance(value, list) else [value or 0]) > largest:
+            raise OptionError(name, value, f"give at most {largest:.3g}, the largest float32 number")
     if args.size > args.max_size:  # before loading: an image that large may not even fit in memory
         raise ValueError(f"--size {args.size} is over --max-size {args.max_size}: use a smaller --size, "
                          "or raise --max-size if the machine has the memory")
-
+    if args.size * (args.style_scale or 1) > args.max_size:  # the style's shorter side, resized for --style-scale
+        raise ValueError(f"--style-scale {args.style_scale}: the style would be {args.size * args.style_scale:.0f} "
+                         f"pixels on its shorter side, over --max-size {args.max_size}: use a smaller --style-scale, "
+                         "or raise --max-size if the machine has the memory")
 
 def main(argv: list[str] | None = None) -> int:
     """Run the command; returns the exit status. Ctrl-C (SIGINT) and SIGTERM stop it and save the best image so far

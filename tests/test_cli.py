@@ -139,9 +139,10 @@ def test_damaged_weights_stop_the_command_with_one_line_before_any_optimisation(
     assert not (tmp_path / "out.png").exists()
 
 
-def test_from_the_command_line_to_vgg19_is_ten_calls(images, tmp_path, monkeypatch, random_net):
+def test_from_the_command_line_to_vgg19_is_at_most_eight_calls(images, tmp_path, monkeypatch, random_net):
     """The frames of d2lstyle's own functions between `main` and VGG19Features.forward during an optimisation step
-    (PyTorch's own frames, the optimiser's step and nn.Module's call, are not counted)."""
+    (PyTorch's own frames, the optimiser's step and nn.Module's call, are not counted): the batch calls the library's
+    controlled_transfer itself, and from `main` to StyleObjective.parts there are at most eight (issue 38)."""
     import traceback
     from pathlib import Path
 
@@ -158,5 +159,6 @@ def test_from_the_command_line_to_vgg19_is_ten_calls(images, tmp_path, monkeypat
     monkeypatch.setattr(VGG19Features, "forward", recorded)
     monkeypatch.setattr(batch, "vgg19", lambda *args, **kwargs: random_net)
     assert main([*map(str, images), "-o", str(tmp_path / "r.png"), "--size", "32", "--steps", "1"]) == 0
-    assert chains[0] == ["main", "run_batch", "paint", "controlled_transfer", "transfer", "synthesize_with_restarts",
-                         "synthesize", "closure", "evaluate", "parts"]  # then forward: ten calls
+    chain = chains[0]
+    assert chain[:chain.index("controlled_transfer") + 1] == ["main", "run_batch", "controlled_transfer"], chain
+    assert chain[-1] == "parts" and len(chain) <= 8, chain  # then forward

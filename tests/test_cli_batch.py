@@ -456,3 +456,61 @@ def test_a_broken_or_closed_standard_stream_never_loses_the_picture(folder, stre
         assert proc.returncode == 0, other
         assert b"Traceback" not in other and b"Exception ignored" not in other
     assert load_image(out).shape == (1, 3, 32, 36)
+
+
+def test_resuming_an_interrupted_batch_keeps_the_pictures_it_made_as_skipped(folder, use_net, capsys):
+    """Issue 38, defect 12: resumed as its message says, a batch reported the pictures its interrupted run had
+    finished as failed (exit status 2, and advice to add --force, which would paint them again)."""
+    use_net(at_call=(2 + 2) + 2 + 2, action=ctrl_c_at((2 + 2) + 2 + 2))  # a: targets, 2 steps; b: targets, 1 step
+    argv = [folder / "photos/a.png", folder / "photos/b.jpg", folder / "photos/c.png", "--style",
+            folder / "styles/s1.png", "-o", folder / "out", *FAST]
+    status, out, _ = run(argv, capsys)
+    assert status == 130 and "summary: 1 done, 1 interrupted, 1 not started" in out
+    made = (folder / "out/a_s1.png").read_bytes()
+    net = use_net()
+    status, out, err = run([*argv, "--resume"], capsys)
+    assert status == 0 and "summary: 2 done, 1 skipped" in out and "failed" not in out, err
+    assert "a_s1.png: exists, with no checkpoint to resume: kept it" in err and "already exists" not in err
+    assert (folder / "out/a_s1.png").read_bytes() == made and net.calls == (2 + 1) + (2 + 2)  # b: 1 step left; c
+    assert sorted(os.listdir(folder / "out")) == ["a_s1.png", "b_s1.png", "c_s1.png"]
+
+
+def test_a_batch_holds_the_images_of_one_picture_at_a_time(folder, use_net, capsys, monkeypatch):
+    """Issue 38, defect 17: a batch read every image before painting the first and kept them all (100 photos at
+    --size 1024: 2.46 GB). Each is still read, and checked, before any work; it is read again when painted."""
+    import gc
+    import weakref
+
+    read, real_load = [], batch.load_image
+    monkeypatch.setattr(batch, "load_image", lambda *a, **k: read.append(weakref.ref(img := real_load(*a, **k))) or img)
+    held = []
+
+    def count(n, features):
+        gc.collect()
+        held.append(sum(ref() is not None and ref().device.type != "meta" for ref in read))
+        return features
+
+    use_net(at_call=1, action=count)
+    status, out, err = run([folder / "photos/a.png", folder / "photos/b.jpg", folder / "photos/c.png", "--style",
+                            folder / "styles/s1.png", "-o", folder / "out", *FAST], capsys)
+    assert status == 0 and "summary: 3 done" in out, err
+    assert len(held) == 3 * (2 + 2) and max(held) == 2  # the content and the style of the picture being painted
+
+
+@pytest.mark.parametrize("options, message", [
+    (["--optimizer", "adam", "--lr", "1e39"], "--lr 1e+39: give at most 3.4e+38, the largest float32 number"),
+    (["--style-weight", "1e300"], "--style-weight 1e+300: give at most 3.4e+38"),
+    (["--style-layer-weights", "1,1e39"], "--style-layer-weights 1.0,1e+39: give at most 3.4e+38"),
+    (["--style-scale", "70"], "--style-scale 70.0: the style would be 2240 pixels on its shorter side, over --max-size "
+                              "2048: use a smaller --style-scale, or raise --max-size if the machine has the memory"),
+], ids=["lr over float32", "weight over float32", "layer weight over float32", "style over max-size"])
+def test_option_errors_are_found_before_any_image_is_read_or_the_network_loads(options, message, folder, capsys,
+                                                                                monkeypatch):
+    """Issue 38, a weak case: `--optimizer adam --lr 1e39` failed once VGG19 had loaded; weights too large for
+    float32 stopped the run at its first step; --style-scale 70 read a style of 2240 pixels for a 32-pixel result."""
+    monkeypatch.setattr(batch, "vgg19", lambda *a, **k: pytest.fail("the network was built"))
+    monkeypatch.setattr(batch, "load_image", lambda *a, **k: pytest.fail("an image was read"))
+    status, out, err = run([folder / "photos/a.png", "--style", folder / "styles/s1.png", "-o", folder / "out",
+                            "--size", "32", "--content-layers", "relu2_1", "--style-layers", "relu1_1,relu2_1",
+                            *options], capsys)
+    assert (status, out) == (2, "") and err.count("\n") == 1 and err.startswith(f"d2lstyle: error: {message}")
