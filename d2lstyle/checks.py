@@ -1,8 +1,6 @@
 """Checks of the library's arguments (hand-written): `transfer` and `StyleObjective` call them first, the command
 line before it reads any image, so that a bad value is one error that names the argument and the fix."""
 
-from __future__ import annotations
-
 import argparse
 import math
 import os

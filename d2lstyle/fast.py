@@ -7,8 +7,6 @@ The network and its loss are taught in notebook 8 (d2lstyle/feedforward.py); her
     python -m d2lstyle.fast train ... --resume      # continue from starry_night.checkpoint.pt
 """
 
-from __future__ import annotations
-
 import argparse
 import hashlib
 import importlib.resources

@@ -4,8 +4,6 @@
 way a file can fail into one error that names it and says what to do; `load_image` (notebook 1) calls it.
 """
 
-from __future__ import annotations
-
 import errno
 import glob
 import hashlib
