@@ -1,49 +1,39 @@
-"""The command line's batches (hand-written): every content image in every style, each checked before any work.
-
-Every input is read once to check it, then kept as its shape only: a picture's images are read again when it is
-painted, so that a batch holds one picture's images at a time. A bad image fails only the pictures that need it; a
-summary lists each. Exit status: 0 when every picture was made (or, with --resume, made before), 2 when some input was
-bad, 1 on a numerical fault, 130 on Ctrl-C (the best image so far is saved; the command line turns it into 143 for
-SIGTERM).
-"""
-
-from __future__ import annotations
+"""The command line's batches (hand-written): every content in every style, every input checked (then let go: a
+picture's images are read again when it is painted) before any work. A bad image fails only the pictures that need
+it; a summary lists each. Exit status: 0 (all made, or made before), 2 (a bad input), 1 (a numerical fault), 130."""
 
 import argparse
 import glob
 import hashlib
+import inspect
 import io
-import itertools
 import json
-import math
 import shlex
 import warnings
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import torch
-import torch.nn.functional as F
-from PIL import Image
-from PIL.PngImagePlugin import PngInfo
+from PIL import Image, PngImagePlugin
 
-from d2lstyle import files
+from d2lstyle import controls, files
 from d2lstyle.command import STOP, keep_checkpoint, say
-from d2lstyle.controls import blend_weights, check_size, controlled_transfer, mask_from_image, with_chroma
-from d2lstyle.fast import load_model, model_path
+from d2lstyle.fast import load_model, model_path, stylize
 from d2lstyle.features import default_device, vgg19
 from d2lstyle.images import load_image, save_image, to_uint8
-from d2lstyle.synthesis import Synthesis
+from d2lstyle.synthesis import StyleObjective, Synthesis, transfer
 
+# the default of each keyword argument of the library's functions, read from their signatures: the options' defaults
+DEFAULTS = {name: p.default for f in (vgg19, StyleObjective, controls.ControlledObjective, transfer,
+                                     controls.controlled_transfer)
+            for name, p in inspect.signature(f).parameters.items() if p.default is not inspect.Parameter.empty}
+VGG19_OPTIONS = tuple(inspect.signature(vgg19).parameters)  # the network's: weights, device, precision
 DEFAULT_CONTENT, DEFAULT_STYLE = files.data_file("chelsea.png"), files.data_file("starry_night.jpg")
+RUN_ONLY = {"inputs", "styles", "output", "force", "resume", "checkpoint_every"}  # the options a PNG does not record
 # options that do not change the picture: a checkpoint made with other values of these can still be resumed
-NOT_IN_CHECKPOINT = {"inputs", "styles", "output", "force", "resume", "checkpoint_every", "device", "steps",
-                     "tol", "scales", "max_size", "model"}
-# the options that a trained network (--model) takes; the others belong to the optimisation
-MODEL_OPTIONS = ("model", "size", "preserve_color", "max_size", "device")
-# the options controlled_transfer takes under their own names
-TRANSFER_OPTIONS = ("optimizer", "seed", "lr", "tol", "scales", "content_layers", "style_layers", "content_weight",
-                    "style_weight", "tv_weight", "preserve_color", "style_scale", "style_layer_weights", "statistic",
-                    "max_size")
+NOT_IN_CHECKPOINT = RUN_ONLY | {"device", "steps", "tol", "scales", "max_size", "model"}
+MODEL_OPTIONS = ("model", "size", "preserve_color", "max_size", "device")  # those of a trained network (--model)
 EXIT_STATUS = {"interrupted": 130, "failed": 2, "stopped early": 1}  # the first that a batch has is its status
 STATUSES = ("done", "skipped", "stopped early", "interrupted", "not started", "failed")  # in the summary's order
 
@@ -62,14 +52,12 @@ class Job:
     def __str__(self) -> str:
         return f"{self.content.name} in the style of {' + '.join(s.name for s in self.styles)}"
 
-    def outcome(self, status: str, reason: str = "") -> tuple[str, str, str]:
-        """(status, what, reason): a line of the summary."""
+    def outcome(self, status: str, reason: str = "") -> tuple[str, str, str]:  # (status, what, why): a summary line
         return status, f"{self}" + ("" if status == "failed" else f" -> {self.output}"), reason
 
 
 def gather(items: list[Path], outcomes: list[tuple]) -> list[Path]:
-    """The image files that `items` name (files, folders, quoted globs), each once, in order; an item that names
-    none is a failure."""
+    """The image files that `items` name (files, folders, quoted globs), each once; one that names none fails."""
     found = {}  # resolved path -> the path as given
     for item in items:
         if item.is_dir():
@@ -87,51 +75,34 @@ def gather(items: list[Path], outcomes: list[tuple]) -> list[Path]:
     return list(found.values())
 
 
-def contents_and_styles(args: argparse.Namespace) -> tuple[list[Path], list[Path]]:
-    """The content and style arguments; without --style, `CONTENT STYLE` is read as it always was. With --model
-    every argument is a content image and the "style" is the trained network's file."""
-    if args.model is not None or args.styles is not None:
-        return args.inputs or [DEFAULT_CONTENT], [model_path(args.model)] if args.model is not None else args.styles
-    if len(args.inputs) > 2:
-        raise ValueError("several content images: give the style images with --style")
-    return args.inputs[:1] or [DEFAULT_CONTENT], args.inputs[1:] or [DEFAULT_STYLE]
-
-
 def build_jobs(args: argparse.Namespace, outcomes: list[tuple]) -> list[Job]:
-    """Every content image in every style (with --style-weights or --mask: in all of them at once), with its output:
-    -o FILE for one picture; for several, FOLDER/CONTENT_STYLE.png (-o FOLDER or here), never the same twice."""
-    content_items, style_items = contents_and_styles(args)
-    contents, styles = gather(content_items, outcomes), gather(style_items, outcomes)
-    if not (contents and styles):
-        return []
+    """Every content in every style (with --style-weights or --mask: all at once), as -o FILE for one picture, else
+    FOLDER/CONTENT_STYLE.png (-o FOLDER or here); without --style as `CONTENT STYLE`; --model: the network's file."""
+    if args.model is None and args.styles is None and len(args.inputs) > 2:
+        raise ValueError("several content images: give the style images with --style")
+    contents = gather(args.inputs[:1 if args.model is None and args.styles is None else None] or [DEFAULT_CONTENT],
+                      outcomes)
+    styles = gather([model_path(args.model)] if args.model is not None else args.styles or args.inputs[1:]
+                    or [DEFAULT_STYLE], outcomes)
     if args.style_weights is not None:  # every style in every picture
-        checked("--style-weights", blend_weights, args.style_weights, len(styles))
+        try:
+            controls.blend_weights(args.style_weights, len(styles))
+        except ValueError as err:
+            raise ValueError(f"--style-weights: {err}") from None
     together = args.style_weights is not None or args.mask is not None
-    pairs = [(c, styles) for c in contents] if together else [(c, [s]) for c in contents for s in styles]
+    pairs = [(c, styles) for c in contents if styles] if together else [(c, [s]) for c in contents for s in styles]
     if len(pairs) == 1 and args.output is not None and not args.output.is_dir():
         return [Job(*pairs[0], args.output, args.init)]
-    folder = args.output or Path(".")
-    if not folder.is_dir():
+    if pairs and not (folder := args.output or Path(".")).is_dir():
         what = "no such folder: create it first" if not folder.suffix else "names a file: give a folder with -o"
         raise FileNotFoundError(f"{folder}: {what} (there are {len(pairs)} pictures to make)")
     jobs = []
-    for content, styles in pairs:  # two contents or styles of one name from two folders: NAME-2.png
-        stem, taken = "_".join([content.stem] + [s.stem for s in styles]), {job.output for job in jobs}
-        out = next(o for n in itertools.count(1) if (o := folder / f"{stem}{f'-{n}' * (n > 1)}.png") not in taken)
+    for content, styles in pairs:  # two contents or styles of one name from two folders: NAME-2.png, NAME-3.png
+        stem, n = "_".join([content.stem] + [s.stem for s in styles]), 1
+        while (out := folder / f"{stem}{f'-{n}' * (n > 1)}.png") in {job.output for job in jobs}:
+            n += 1
         jobs.append(Job(content, styles, out, args.init))
     return jobs
-
-
-def checked(option: str, check, *values) -> None:
-    """Run one of the checks that Python callers get too; its error is named by the option."""
-    try:
-        check(*values)
-    except ValueError as err:
-        raise ValueError(f"{option}: {err}") from None
-
-
-def sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
 
 
 def checkpoint_files(output: Path) -> tuple[Path, Path]:
@@ -148,8 +119,8 @@ def options_of(job: Job, args: argparse.Namespace) -> dict:
 
 def save_checkpoint(job: Job, args: argparse.Namespace, img: torch.Tensor, full_size_steps: int,
                     output_sha256: str | None = None) -> None:
-    """The picture and the steps done at full size, each file written whole (temporary file, then rename), and the
-    checksum of the best image so far where it was saved to the output: --resume may replace that one only."""
+    """The picture, steps done at full size and the checksum of the output where it is the best image so far: --resume
+    may replace that one only."""
     picture, record = checkpoint_files(job.output)
     save_image(img, picture)
     files.write_text_whole(record, json.dumps({"full_size_steps": full_size_steps, "steps": args.steps,
@@ -157,8 +128,8 @@ def save_checkpoint(job: Job, args: argparse.Namespace, img: torch.Tensor, full_
 
 
 def read_checkpoint(job: Job, args: argparse.Namespace, shape: tuple[int, int]) -> str | None:
-    """With --resume and a checkpoint of `job`'s output, start where it stopped (the picture is checked now, read
-    when painted); a mismatch is an error. Returns the checksum of the picture the interrupted run saved."""
+    """With --resume and a checkpoint of `job`'s output, start where it stopped (its picture checked now, read when
+    painted); a mismatch is an error. Returns the checksum of the picture that the stopped run saved."""
     picture, record = checkpoint_files(job.output)
     if not (args.resume and record.exists()):
         return None
@@ -176,23 +147,20 @@ def read_checkpoint(job: Job, args: argparse.Namespace, shape: tuple[int, int]) 
 
 
 def shown(value: object) -> str:
-    """An option's value as the recorded command gives it: files as absolute paths, so that it runs from any
-    folder; lists comma-separated."""
+    """An option's value in the recorded command: files as absolute paths (it runs from any folder), lists a,b."""
     if isinstance(value, Path) or isinstance(value, str) and value.endswith(".pt"):  # .pt: a --model file
         return str(Path(value).resolve())
     return ",".join(map(str, value)) if isinstance(value, list) else str(value)
 
 
 def picture_bytes(job: Job, args: argparse.Namespace, img: torch.Tensor) -> bytes:
-    """The picture encoded as its output's suffix says; a PNG carries each option used, and the command that makes
-    the same picture again, in its text."""
-    skip = {"inputs", "styles", "output", "force", "resume", "checkpoint_every"}
-    used = MODEL_OPTIONS if args.model is not None else [key for key in vars(args) if key not in skip]
+    """The picture encoded as its output's suffix says; a PNG's text holds the options and the command that made it."""
+    used = MODEL_OPTIONS if args.model is not None else [key for key in vars(args) if key not in RUN_ONLY]
     options = {key: shown(value) for key in used if (value := getattr(args, key)) is not None}
     styles = [] if args.model is not None else job.styles
     words = ["python", "-m", "d2lstyle", shown(job.content), *[w for s in styles for w in ("--style", shown(s))]]
     words += [word for key, value in options.items() for word in (f"--{key.replace('_', '-')}", value)]
-    fmt, buffer, info = Image.registered_extensions()[job.output.suffix.lower()], io.BytesIO(), PngInfo()
+    fmt, buffer, info = Image.registered_extensions()[job.output.suffix.lower()], io.BytesIO(), PngImagePlugin.PngInfo()
     for key, value in {"Software": "d2lstyle", "d2lstyle command": shlex.join(words),
                        **{f"d2lstyle {key}": value for key, value in options.items()}}.items():
         # a file name's bytes that are not UTF-8 (surrogates to Python) as \xe9: a PNG's text must be valid UTF-8
@@ -202,8 +170,7 @@ def picture_bytes(job: Job, args: argparse.Namespace, img: torch.Tensor) -> byte
 
 
 def read(path: Path, size: int | None) -> torch.Tensor | Exception:
-    """The shape of load_image(path, size), as a meta tensor (no pixels), its notices said as notes; or the error of a
-    file that cannot be used, said too."""
+    """load_image(path, size) as a meta tensor (no pixels: its shape), its notices said; or its error, said."""
     with warnings.catch_warnings(record=True) as notices:
         warnings.simplefilter("always", files.ImageNotice)
         try:
@@ -222,9 +189,8 @@ def images_of(job: Job, args: argparse.Namespace) -> tuple[Path, ...]:
 
 
 def preflight(args: argparse.Namespace) -> tuple[list[Job], list[tuple], dict[Path, int]]:
-    """Every job, checked before any work: every input read once (a content at --size, a style large enough for
-    --style-scale); the jobs that cannot be made, or were made before, go to the outcomes. Returns the jobs to
-    make, the outcomes so far and the size each input is read at."""
+    """The jobs that can be made (checked before any work, every input read once at its size), the outcomes of the
+    others, and the size each input is read at (a content's --size, a style's large enough for --style-scale)."""
     outcomes = []
     jobs = build_jobs(args, outcomes)
     for job in jobs:
@@ -248,26 +214,23 @@ def preflight(args: argparse.Namespace) -> tuple[list[Job], list[tuple], dict[Pa
 
 
 def check_job(job: Job, args: argparse.Namespace, content: torch.Tensor, inputs: list[Path]) -> tuple[str, str]:
-    """Raise the reason `job` cannot be made (an option its images break, an output or checkpoint path that would
-    lose something); returns ("skipped", why) for a picture made before, with --resume, else ("", "")."""
+    """Raise why `job` cannot be made: an option its images break, an output or checkpoint path that would lose
+    something. Returns ("skipped", why) for a picture made before, with --resume, else ("", "")."""
     out, (picture, record) = job.output, checkpoint_files(job.output)
-    checked("--max-size", check_size, content, args.max_size)
+    controls.check_size(content, args.max_size)
     files.image_format(out, tuple(content.shape[-2:]))  # a format that holds a picture this large
-
-    def is_input(path: Path) -> bool:
-        return path.exists() and any(p.exists() and path.samefile(p) for p in inputs)
-
-    if is_input(out):
+    if out.exists() and any(p.exists() and out.samefile(p) for p in inputs):
         raise ValueError(f"{out}: the output would overwrite an input image: choose another name with -o")
     for path in (picture, record):  # the checkpoint is written on Ctrl-C (and --checkpoint-every), deleted at the end
-        if path.is_dir() or is_input(path):
+        if path.is_dir() or path.exists() and any(p.exists() and path.samefile(p) for p in inputs):
             raise ValueError(f"{path}: is {'a folder' if path.is_dir() else 'an input image'}, and this run would "
                              "write its checkpoint there: rename it, or choose another name with -o")
     if picture.exists() and not record.exists():
         raise FileExistsError(f"{picture}: is not a checkpoint of this run (it has no {record.name}), and this run "
                               "would replace it: rename it, or choose another name with -o")
     own = read_checkpoint(job, args, tuple(content.shape[-2:]))
-    job.replace = args.force or own is not None and out.is_file() and own == sha256(out.read_bytes())
+    own = own is not None and out.is_file() and own == hashlib.sha256(out.read_bytes()).hexdigest()
+    job.replace = args.force or own
     if out.exists() and not job.replace and args.resume and not record.exists():  # finished by the run resumed
         say("note", f"{out}: exists, with no checkpoint to resume: kept it (--force paints it again)")
         return "skipped", "made before, kept (no checkpoint to resume)"
@@ -281,64 +244,53 @@ def check_job(job: Job, args: argparse.Namespace, content: torch.Tensor, inputs:
     return "", ""
 
 
-def painter(job: Job, args: argparse.Namespace, sizes: dict[Path, int]) -> tuple:
-    """What paints `job` (controlled_transfer, or what stands for it), its images read now (their notices were said
-    when they were checked) and its keyword arguments."""
+def painter(job: Job, args: argparse.Namespace, sizes: dict[Path, int], bar):
+    """`job`'s painting, to call with the network: controlled_transfer (`bar` shows its steps, counts those at full
+    size in `bar.full`, checkpoints), or what stands for it. Its images are read again, quietly (notices were said)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", files.ImageNotice)
         content, *styles = [load_image(path, sizes[path]) for path in images_of(job, args)]
         mask = None if args.mask is None else load_image(args.mask)
         init = load_image(job.init, tuple(content.shape[-2:])) if isinstance(job.init, Path) else job.init
-    if args.model is not None:
-        return with_model, content, styles, {"preserve_color": args.preserve_color}
-    if job.done >= args.steps:  # the checkpoint has every step: its picture is the result
-        return lambda *images, init, **_: Synthesis(init, math.nan, 0, "steps"), content, styles, {"init": init}
-    masks = None if mask is None else mask_from_image(F.interpolate(mask, content.shape[-2:]), len(styles))
-    return controlled_transfer, content, styles, {**{name: getattr(args, name) for name in TRANSFER_OPTIONS},
-                                                 "steps": args.steps - job.done, "init": init, "masks": masks,
-                                                 "style_blend": args.style_weights}
-
-
-def with_model(content: torch.Tensor, styles: list, *, net, preserve_color: str | None, **_) -> Synthesis:
-    """What controlled_transfer returns, made by a trained network (notebook 8) in one pass; --preserve-color
-    luminance keeps the content's colours."""
-    with torch.no_grad():
-        img = net(content.to(next(net.parameters()).device)).cpu()
-    return Synthesis(with_chroma(img, content).clamp(0, 1) if preserve_color else img, math.nan, 1, "steps")
-
-
-def progress(job: Job, args: argparse.Namespace, bar, shape: tuple[int, int]):
-    """The optimisation's callback: the progress bar (`bar.n`: the steps), the steps at full size counted in
-    `bar.full` (the pyramid's coarse levels are smaller), and a checkpoint every --checkpoint-every steps."""
     bar.full = job.done
+    if args.model is not None:  # a trained network, in one pass (notebook 8); luminance keeps the content's colours
+        kept = controls.with_chroma if args.preserve_color else lambda img, content: img
+        return lambda net: Synthesis(kept(stylize(content, net), content).clamp(0, 1), float("nan"), 1, "steps")
+    if job.done >= args.steps:  # the checkpoint has every step: its picture is the result
+        return lambda net: Synthesis(init, float("nan"), 0, "steps")
 
     def callback(step: int, img: torch.Tensor, losses: dict) -> None:
-        bar.full += img.shape[-2:] == shape
+        bar.full += img.shape[-2:] == content.shape[-2:]  # the pyramid's coarse levels are smaller
         bar.set_postfix({k: f"{v:.3g}" for k, v in losses.items()}, refresh=False)
         bar.update()
         if args.checkpoint_every and bar.n % args.checkpoint_every == 0:
             keep_checkpoint(lambda: save_checkpoint(job, args, img, bar.full), bar.n)
-    return callback
+
+    options = {key: value for key, value in vars(args).items() if key in DEFAULTS and key not in VGG19_OPTIONS}
+    if mask is not None:  # resized by nearest pixel: no new levels
+        mask = controls.mask_from_image(torch.nn.functional.interpolate(mask, content.shape[-2:]), len(styles))
+    return partial(controls.controlled_transfer, content, styles, **{**options, "init": init, "masks": mask,
+                   "steps": args.steps - job.done, "style_blend": args.style_weights, "callback": callback})
 
 
 def finish(job: Job, args: argparse.Namespace, result: Synthesis, bar) -> tuple[str, str, str]:
-    """Save one picture; after Ctrl-C or a numerical fault it is the best image so far, and we say so. Where the
-    output cannot be written, the picture goes to the temporary folder (files.save_or_rescue)."""
+    """Save one picture (or rescue it: files.save_or_rescue); after Ctrl-C or a numerical fault, the best so far."""
     data = picture_bytes(job, args, result.image)
     # without --force the output did not exist when the run began (or was this run's own): the same must hold now
     out = files.save_or_rescue(job.output, data, job.replace, "picture")
     if result.stopped_by == "interrupt":
         try:
-            save_checkpoint(job, args, result.image, bar.full, sha256(data) if out == job.output else None)
+            save_checkpoint(job, args, result.image, bar.full,
+                            hashlib.sha256(data).hexdigest() if out == job.output else None)
         except OSError as err:
             say("warning", f"no checkpoint written ({err}): --resume will start again")
         say("interrupted", f"after {bar.n} steps: saved the best image so far to {out}; "
             "to go on, run the same command with --resume")
         return job.outcome("interrupted", f"after {bar.n} steps, best image so far saved")
     if result.stopped_by == "nonfinite":
-        reason = f"the loss became nan or inf at step {result.steps}: stopped there"
-        say("warning", f"{out}: {reason}; saved it (the best image so far)")
-        return job.outcome("stopped early", reason)
+        say("warning", f"{out}: the loss became nan or inf at step {result.steps}: stopped there; saved it (the best "
+            "image so far)")
+        return job.outcome("stopped early", f"the loss became nan or inf at step {result.steps}: stopped there")
     if out != job.output:
         return job.outcome("failed", f"could not write it: saved to {out}")
     for path in checkpoint_files(job.output):
@@ -360,9 +312,7 @@ def run_batch(args: argparse.Namespace) -> int:
         label = "stylizing" if total == 1 else f"{i + 1}/{len(jobs)} {job.output.name}"
         try:
             with tqdm(desc=label, unit="step", disable=args.model is not None) as bar:
-                paint, content, styles, options = painter(job, args, sizes)
-                callback = progress(job, args, bar, content.shape[-2:])
-                result = paint(content, styles, net=net, callback=callback, **options)
+                result = painter(job, args, sizes, bar)(net=net)
             with STOP.saving():  # a signal now waits until the picture is saved, then stops the batch
                 outcomes.append(finish(job, args, result, bar))
         except KeyboardInterrupt:  # outside the optimisation: nothing of this picture was saved

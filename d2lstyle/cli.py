@@ -1,29 +1,16 @@
-"""The command line, `python -m d2lstyle` (hand-written): it parses the options and reports; batch.py runs them.
-
-Its defaults are read from the signatures of the library's functions, and its values are checked by the library's
-own checks: a problem with the whole command stops it before any image is read or the network loads, with one line
-and exit status 2.
-"""
-
-from __future__ import annotations
+"""The command line, `python -m d2lstyle` (hand-written): its options, with the library's defaults (batch.DEFAULTS) and
+checks; a problem with the whole command is one line and exit status 2, before any image is read. batch.py runs it."""
 
 import argparse
-import inspect
 from pathlib import Path
 
-import torch
-
-from d2lstyle.batch import MODEL_OPTIONS, run_batch
-from d2lstyle.checks import OptionError, Parser, check_device, check_layers, check_options
+from d2lstyle.batch import DEFAULTS, MODEL_OPTIONS, run_batch
+from d2lstyle.checks import Parser, check_device, check_layers, check_options
 from d2lstyle.command import Command
-from d2lstyle.controls import PRESERVE_COLOR, STATISTICS, ControlledObjective, check_layer_weights, controlled_transfer
+from d2lstyle.controls import PRESERVE_COLOR, STATISTICS, check_layer_weights
 from d2lstyle.fast import load_model, model_names
-from d2lstyle.features import PRECISIONS, vgg19
-from d2lstyle.synthesis import INITS, StyleObjective, transfer
-
-# the default of each keyword argument of these functions, read from their signatures
-DEFAULTS = {name: p.default for f in (vgg19, StyleObjective, ControlledObjective, transfer, controlled_transfer)
-            for name, p in inspect.signature(f).parameters.items() if p.default is not inspect.Parameter.empty}
+from d2lstyle.features import PRECISIONS
+from d2lstyle.synthesis import INITS
 
 
 def positive_int(text: str) -> int:
@@ -32,9 +19,15 @@ def positive_int(text: str) -> int:
     return int(text)
 
 
+def number(text: str) -> float:  # the network computes in float32 (or less): a larger number overflows there
+    if 3.4028234663852886e38 < abs(value := float(text)) < float("inf"):
+        raise argparse.ArgumentTypeError(f"{text!r} is over 3.4e+38, the largest float32 number")
+    return value
+
+
 def number_list(text: str) -> list[float]:
     try:
-        return [float(part) for part in text.split(",")]
+        return [number(part) for part in text.split(",")]
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a comma-separated list of numbers, like 0.7,0.3") from None
 
@@ -84,7 +77,7 @@ def add_image_options(p: argparse.ArgumentParser, d: dict) -> None:
     g.add_argument("--list-models", action="store_true", help="list the trained networks and exit")
     loss = p.add_argument_group("the objective")
     for part in ("content", "style", "tv"):
-        loss.add_argument(f"--{part}-weight", type=float, default=d[f"{part}_weight"], help="(%(default)s)")
+        loss.add_argument(f"--{part}-weight", type=number, default=d[f"{part}_weight"], help="(%(default)s)")
     for part in ("content", "style"):
         loss.add_argument(f"--{part}-layers", type=name_list, default=list(d[f"{part}_layers"]),
                           help="comma-separated (%(default)s)")
@@ -95,7 +88,7 @@ def add_optimisation_options(p: argparse.ArgumentParser, d: dict) -> None:
     opt = p.add_argument_group("the optimisation")
     opt.add_argument("--steps", type=int, default=d["steps"], help="most optimisation steps per pyramid level; it "
                      "stops sooner once the loss stalls (%(default)s)")
-    opt.add_argument("--tol", type=float, default=d["tol"], help="stop a level once the loss falls by less than "
+    opt.add_argument("--tol", type=number, default=d["tol"], help="stop a level once the loss falls by less than "
                      "this fraction over 10 steps: larger is sooner and rougher, 0 runs every step (%(default)s)")
     opt.add_argument("--scales", type=number_list, default=list(d["scales"]), help="levels of a coarse-to-fine "
                      "pyramid as fractions of the size, e.g. 0.25,0.5,1 for large pictures; levels under 64 pixels "
@@ -103,7 +96,7 @@ def add_optimisation_options(p: argparse.ArgumentParser, d: dict) -> None:
     opt.add_argument("--init", choices=INITS, default=d["init"],
                      help="starting image: the content in the style's colours, the content, or noise (%(default)s)")
     opt.add_argument("--optimizer", choices=("lbfgs", "adam"), default=d["optimizer"])
-    opt.add_argument("--lr", type=float, default=d["lr"], help="learning rate (Adam: 0.02, L-BFGS: 1)")
+    opt.add_argument("--lr", type=number, default=d["lr"], help="learning rate (Adam: 0.02, L-BFGS: 1)")
     opt.add_argument("--precision", choices=PRECISIONS, default=d["precision"], help="of the network's passes: "
                      "auto is bfloat16 where the processor has it, else float32 (%(default)s)")
     opt.add_argument("--seed", type=int, default=d["seed"])
@@ -128,7 +121,7 @@ def add_control_options(p: argparse.ArgumentParser, d: dict) -> None:
     g.add_argument("--preserve-color", choices=PRESERVE_COLOR, default=d["preserve_color"], help="keep the "
                    "content's colours: transfer the luminance only, or match the style's colour histogram to the "
                    "content's first")
-    g.add_argument("--style-scale", type=float, default=d["style_scale"],
+    g.add_argument("--style-scale", type=number, default=d["style_scale"],
                    help="style image's shorter side as a multiple of the result's: larger, larger strokes (1)")
     g.add_argument("--style-layer-weights", type=number_list, default=d["style_layer_weights"],
                    help="one weight per style layer, e.g. 1,1,1,0.5,0.5")
@@ -141,8 +134,8 @@ def add_control_options(p: argparse.ArgumentParser, d: dict) -> None:
 def check_args(args: argparse.Namespace) -> None:
     """Every check that the command alone allows, before anything is read: the library's, then the command's own."""
     check_options(**{name: getattr(args, name) for name in ("steps", "size", "tol", "scales", "lr", "seed",
-                                                            "content_weight", "style_weight", "tv_weight",
-                                                            "style_scale")})
+                                                            "style_scale", "content_weight", "style_weight",
+                                                            "tv_weight")})
     check_device("device", args.device)  # before the network loads
     for name in ("content_layers", "style_layers"):
         check_layers(name, getattr(args, name))
@@ -152,11 +145,6 @@ def check_args(args: argparse.Namespace) -> None:
         check_layer_weights(args.style_layer_weights, args.style_layers)
     except ValueError as err:
         raise ValueError(f"--style-layer-weights: {err}") from None
-    largest = torch.finfo(torch.float32).max  # the network computes in float32 (or less): more overflows there
-    for name in ("lr", "content_weight", "style_weight", "tv_weight", "style_layer_weights"):
-        value = getattr(args, name)
-        if max(value if isinstance(value, list) else [value or 0]) > largest:
-            raise OptionError(name, value, f"give at most {largest:.3g}, the largest float32 number")
     if args.size > args.max_size:  # before loading: an image that large may not even fit in memory
         raise ValueError(f"--size {args.size} is over --max-size {args.max_size}: use a smaller --size, "
                          "or raise --max-size if the machine has the memory")
@@ -166,8 +154,7 @@ def check_args(args: argparse.Namespace) -> None:
                          "or raise --max-size if the machine has the memory")
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the command; returns the exit status. Ctrl-C (SIGINT) and SIGTERM stop it and save the best image so far
-    (exit status 130, 143), under the signal rule of d2lstyle/command.py: a save is never cut short."""
+    """Run the command; returns the exit status (130, 143 after Ctrl-C, SIGTERM: d2lstyle/command.py's signal rule)."""
     with Command("d2lstyle", program=argv is None) as done:
         args = parse_args(argv)
         check_args(args)
