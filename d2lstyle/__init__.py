@@ -19,12 +19,12 @@ _NAMES = {
         "pass_flops",
     ),
     "losses": (
-        "content_loss", "gram", "style_loss", "relative_weights", "tv_loss",
+        "content_loss", "GramProduct", "gram", "style_loss", "relative_weights", "tv_loss",
     ),
     "synthesis": (
         "make_optimizer", "Synthesis", "evaluate", "synthesize", "targets_and_scales", "StyleObjective",
-        "lecture_recipe", "converged", "stalled", "synthesize_with_restarts", "resize", "scale_images",
-        "pyramid_sizes", "start_image", "transfer",
+        "lecture_recipe", "converged", "stalled", "stop_rule", "resize", "scale_images", "pyramid_sizes",
+        "start_image", "transfer",
     ),
     "controls": (
         "scale_style", "check_size", "rgb_to_yiq", "yiq_to_rgb", "luminance", "match_luminance", "with_chroma",

@@ -14,9 +14,10 @@ import torch.nn.functional as F
 
 from d2lstyle.synthesis import scale_images
 from d2lstyle.losses import gram
-from d2lstyle.speed import GramProduct
+from d2lstyle.losses import GramProduct
 from d2lstyle.losses import relative_weights
 from d2lstyle.synthesis import StyleObjective, _as_list
+from d2lstyle.checks import check_images, check_options
 from d2lstyle.images import match_colors
 from d2lstyle.synthesis import Synthesis, transfer
 
@@ -24,18 +25,19 @@ from d2lstyle.synthesis import Synthesis, transfer
 # --- notebooks/07_controls.ipynb, cell c03
 def scale_style(style: torch.Tensor, content: torch.Tensor, factor: float) -> torch.Tensor:
     """The style image (1, 3, h, w) resized so that its shorter side is `factor` times the content's (aspect kept)."""
-    if factor <= 0:
+    if not 0 < factor < float("inf"):  # NaN fails every comparison
         raise ValueError(f"style scale {factor}: use a positive factor (1 = the content's size)")
     return scale_images(style, factor * min(content.shape[-2:]) / min(style.shape[-2:]))
 
 
-def check_size(img: torch.Tensor, max_size: int) -> None:
-    """One clear error when the longer side of an image (1, 3, H, W) is over `max_size` pixels."""
-    h, w = img.shape[-2:]
-    if max(h, w) > max_size:
-        raise ValueError(f"the image would be {h}x{w} pixels, over the limit of {max_size} on its longer side "
-                         "(memory and time grow with the pixel count): use a smaller size, or raise the limit "
-                         "(max_size, --max-size)")
+def check_size(images: torch.Tensor | list[torch.Tensor], max_size: int) -> None:
+    """One clear error when the longer side of an image (1, 3, H, W), or of one in a list, is over `max_size`."""
+    for img in images if isinstance(images, list) else [images]:
+        h, w = img.shape[-2:]
+        if max(h, w) > max_size:
+            raise ValueError(f"the image would be {h}x{w} pixels, over the limit of {max_size} on its longer side "
+                             "(memory and time grow with the pixel count): use a smaller size or style scale, or "
+                             "raise the limit (max_size, --max-size)")
 
 
 # --- notebooks/07_controls.ipynb, cell c05
@@ -120,8 +122,8 @@ def blend_weights(weights: Sequence[float] | None, n_styles: int) -> list[float]
     weights = [1.0] * n_styles if weights is None else [float(w) for w in weights]
     if len(weights) != n_styles:
         raise ValueError(f"{len(weights)} blend weights for {n_styles} style images: give one weight per style")
-    if min(weights) < 0 or sum(weights) <= 0:
-        raise ValueError(f"blend weights {weights}: use weights >= 0 with a positive sum")
+    if not all(0 <= w < float("inf") for w in weights) or sum(weights) <= 0:  # NaN fails every comparison
+        raise ValueError(f"blend weights {weights}: use finite weights >= 0 with a positive sum")
     return [w / sum(weights) for w in weights]
 
 
@@ -141,6 +143,8 @@ def check_layer_weights(weights: Sequence[float] | None, style_layers: list[str]
     if len(weights) != len(style_layers):
         raise ValueError(f"{len(weights)} style layer weights for {len(style_layers)} style layers "
                          f"({', '.join(style_layers)}): give one weight per layer")
+    if not all(0 <= w < float("inf") for w in weights):  # a negative weight would maximise that layer's loss
+        raise ValueError(f"style layer weights {weights}: use finite weights >= 0 (0 leaves a layer out)")
     return weights
 
 
@@ -219,12 +223,12 @@ def controlled_transfer(content_img: torch.Tensor, style_img: torch.Tensor | Seq
     """`transfer` with ControlledObjective and the controls that act on the images (all (1, 3, H, W) in [0, 1]).
     preserve_color: None, "luminance" (transfer the luminance, keep the content's colour) or "histogram" (give the
     styles the content's colour mean and covariance). style_scale: resize each style to this multiple of the
-    content's shorter side first. max_size: refuse larger content. options: of `transfer` and ControlledObjective."""
-    if max_size is not None:
-        check_size(content_img, max_size)
-    styles = _as_list(style_img)
-    if style_scale is not None:
-        styles = [scale_style(s, content_img, style_scale) for s in styles]
+    content's shorter side first. max_size: refuse larger images. options: of `transfer` and ControlledObjective."""
+    check_options(style_scale=style_scale)  # d2lstyle/checks.py: before any image is resized
+    check_images(content_img=content_img, style_img=style_img)
+    styles = [s if style_scale is None else scale_style(s, content_img, style_scale) for s in _as_list(style_img)]
+    if max_size is not None:  # the content, and the styles as style_scale resized them
+        check_size([content_img, *styles], max_size)
     content = content_img
     if preserve_color == "luminance":
         content, styles = luminance(content_img), [match_luminance(s, content_img) for s in styles]

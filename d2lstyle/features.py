@@ -191,6 +191,8 @@ def vgg19(weights: str | None = "caffe", device: torch.device | str | None = Non
     """
     if precision not in PRECISIONS:
         raise ValueError(f"unknown precision {precision!r}: use one of {', '.join(PRECISIONS)}")
+    from d2lstyle.checks import check_device  # here, not above: checks.py imports this module
+    check_device("device", device)
     device = torch.device(device or default_device())
     layers = vgg19_layers()
     if weights == "caffe":

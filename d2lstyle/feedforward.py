@@ -82,7 +82,7 @@ class PerceptualLoss:
     """The objective of notebook 5 (`StyleObjective`) for a batch: the content of each photo, the style of one
     painting, TV. The style's Gram targets are computed once; `loss.parts(photos, paintings)` gives the weighted
     "content", "style" and "tv" terms (scalars, means over the batch). `net`: a feature extractor like `vgg19()`.
-    Content at relu2_2 as in Johnson et al., not relu4_2 (section 4 shows why), weight 2: fast_training.py chose both.
+    Content at relu2_2 as in Johnson et al., not relu4_2 (section 4 shows why), weight 2 (benchmarks/README.md).
     """
 
     def __init__(self, style_img: torch.Tensor, net, content_weight: float = 2.0, style_weight: float = 2.0,

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import torch
 
-from d2lstyle.speed import GramProduct
-
 
 # --- notebooks/02_content_loss.ipynb, cell c03
 def content_loss(Y_hat: torch.Tensor, Y: torch.Tensor) -> torch.Tensor:
@@ -18,12 +16,30 @@ def content_loss(Y_hat: torch.Tensor, Y: torch.Tensor) -> torch.Tensor:
     return ((Y_hat - Y.detach()) ** 2).mean()
 
 
+# --- notebooks/03_gram_matrix_style.ipynb, cell c02c
+class GramProduct(torch.autograd.Function):
+    """X X^T of a matrix X (c, n); backward: (G_bar + G_bar^T) X, one product, stored the way X is."""
+
+    @staticmethod
+    def forward(ctx, X: torch.Tensor) -> torch.Tensor:
+        ctx.save_for_backward(X)
+        return X @ X.T
+
+    @staticmethod
+    def backward(ctx, G_bar: torch.Tensor) -> torch.Tensor:
+        (X,) = ctx.saved_tensors
+        S = G_bar + G_bar.T
+        # A channel-last feature map stores X column by column (X.stride(0) == 1). (X^T S)^T, equal to S X because
+        # S is symmetric, comes out stored the same way, so the layers below get their gradient without a copy.
+        return (X.T @ S).T if X.stride(0) == 1 else S @ X
+
+
 # --- notebooks/03_gram_matrix_style.ipynb, cell c03
 def gram(X: torch.Tensor) -> torch.Tensor:
     """Gram matrix (c, c) of a feature map X (1, c, h, w): X X^T / (c h w) over the (c, h*w) reshaped map."""
     c, n = X.shape[1], X.numel() // X.shape[1]
     X = X.reshape(c, n)
-    return GramProduct.apply(X) / (c * n)  # GramProduct.apply(X) is X @ X.T (d2lstyle/speed.py)
+    return GramProduct.apply(X) / (c * n)  # X @ X.T, with the gradient of the formula above
 
 
 # --- notebooks/03_gram_matrix_style.ipynb, cell c07

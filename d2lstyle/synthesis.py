@@ -28,6 +28,7 @@ from d2lstyle.images import match_colors
 # --- notebooks/02_content_loss.ipynb, cell c07
 LossFn = Callable[[torch.Tensor], "torch.Tensor | dict[str, torch.Tensor]"]
 Callback = Callable[[int, torch.Tensor, dict], None]
+Stop = Callable[[list[float]], "str | None"]  # a rule that may name a reason to stop (notebook 6)
 
 
 def make_optimizer(name: str, params: list[torch.Tensor], lr: float | None = None) -> torch.optim.Optimizer:
@@ -65,11 +66,9 @@ def evaluate(loss_fn: LossFn, x: torch.Tensor) -> dict[str, float]:
 
 # --- notebooks/02_content_loss.ipynb, cell c07b
 def synthesize(loss_fn: LossFn, init: torch.Tensor, *, steps: int = 100, optimizer: str = "lbfgs",
-               lr: float | None = None, callback: Callback | None = None,
-               stop: Callable[[list[float]], str | None] | None = None) -> Synthesis:
-    """Optimise the pixels of `init` (1, 3, H, W) in [0, 1] to minimise `loss_fn` (a scalar, or a dict of scalars
-    to add up), clamped to [0, 1] after each step; callback(step, img, losses) gets the losses before the step.
-    Stops after `steps` steps, on Ctrl-C, on a loss that is not finite, or when stop(best losses) names a reason."""
+               lr: float | None = None, callback: Callback | None = None, stop: Stop | None = None) -> Synthesis:
+    """Optimize `init` (1, 3, H, W) in [0, 1] for `loss_fn` (a scalar or a dict of scalars to add up); callback(step,
+    img, losses) after each step. Stops after `steps`, on Ctrl-C, a non-finite loss, or a reason stop(history) names."""
     x = init.detach().clone().requires_grad_(True)
     opt = make_optimizer(optimizer, [x], lr)
     best, losses, step = Synthesis(x.detach().clone(), math.inf, 0, "steps"), {}, 0
@@ -83,12 +82,14 @@ def synthesize(loss_fn: LossFn, init: torch.Tensor, *, steps: int = 100, optimiz
             opt.step(closure)
             if not math.isfinite(losses["total"]):
                 return replace(best, steps=step, stopped_by="nonfinite")
-            with torch.no_grad():
-                x.clamp_(0, 1)  # the pixels stay an image
+            x.data.clamp_(0, 1)  # the pixels stay an image
             if callback is not None:
                 callback(step, x.detach(), dict(losses))
             best.history.append(best.loss)
-            if stop is not None and (reason := stop(best.history)):
+            if (reason := stop and stop(best.history)) == "restart":  # go on from the best image, memory emptied
+                x.data.copy_(best.image)
+                opt = make_optimizer(optimizer, [x], lr)
+            elif reason:
                 return replace(best, steps=step, stopped_by=reason)
     except KeyboardInterrupt:  # Ctrl-C: keep the best image so far
         return replace(best, steps=step, stopped_by="interrupt")
@@ -178,30 +179,20 @@ def stalled(history: list[float], patience: int) -> bool:
 
 
 # --- notebooks/06_faster.ipynb, cell c11r
-def synthesize_with_restarts(loss_fn: LossFn, init: torch.Tensor, *, steps: int = 100, tol: float = 0.0,
-                             patience: int = 10, restart: int = 10, optimizer: str = "lbfgs",
-                             callback: Callback | None = None, **options) -> Synthesis:
-    """`synthesize` with two additions: it stops once `patience` steps gain less than a fraction `tol` (`converged`),
-    and with L-BFGS, once `restart` steps bring no new best (`stalled`; 0: never), it starts again from the best
-    image with an empty memory. `steps`, the callback's step numbers and the history count across restarts."""
-    earlier, done, image = [], 0, init
+def stop_rule(tol: float = 0.0, patience: int = 10, restart: int = 10) -> Callable[[list[float]], str | None]:
+    """A `stop` for `synthesize`: "tol" once `patience` steps gain less than a fraction `tol` (`converged`);
+    "restart" once `restart` steps since the last start bring no new best (`stalled`; 0: never restart)."""
+    start = 0  # the step of the last restart: `stalled` looks only at the steps since then
 
     def stop(history: list[float]) -> str | None:
-        if converged(earlier + history, tol, patience):
+        nonlocal start
+        if converged(history, tol, patience):
             return "tol"
-        return "restart" if restart and optimizer == "lbfgs" and stalled(history, restart) else None
-
-    def numbered(step: int, img: torch.Tensor, losses: dict) -> None:
-        if callback is not None:
-            callback(done + step, img, losses)
-
-    while True:
-        result = synthesize(loss_fn, image, steps=steps - done, optimizer=optimizer, callback=numbered, stop=stop,
-                            **options)
-        earlier, done, image = earlier + result.history, done + result.steps, result.image
-        if result.stopped_by != "restart" or done >= steps:
-            stopped_by = "steps" if result.stopped_by == "restart" else result.stopped_by
-            return replace(result, steps=done, history=earlier, stopped_by=stopped_by)
+        if restart and stalled(history[start:], restart):
+            start = len(history)
+            return "restart"
+        return None
+    return stop
 
 
 # --- notebooks/06_faster.ipynb, cell c12
@@ -264,8 +255,8 @@ def transfer(content_img: torch.Tensor, style_img: torch.Tensor | Sequence[torch
     """Paint `content_img` (1, 3, H, W) in [0, 1] in the style of `style_img` (any size, or a list of them).
     Each level of `scales` (fractions of the size; full size only by default) resizes both images, builds
     `objective(content, style, **objective_options)` (its `net` by default `vgg19()`) and runs
-    `synthesize_with_restarts` from the last level's result: at most `steps` steps, stopping when `patience` steps
-    gain less than `tol`, restarting L-BFGS after `restart` steps without a new best. `init`: see `start_image`.
+    `synthesize` from the last level's result: at most `steps` steps, stopping when `patience` steps gain less than
+    `tol`, restarting L-BFGS after `restart` steps without a new best (`stop_rule`). `init`: see `start_image`.
     Returns the last level's `Synthesis` at full size, its `steps` those of all levels."""
     check_options(steps=steps, scales=scales, tol=tol, patience=patience, restart=restart, seed=seed, lr=lr)
     check_images(content_img=content_img, style_img=style_img, init=init)  # d2lstyle/checks.py
@@ -280,8 +271,8 @@ def transfer(content_img: torch.Tensor, style_img: torch.Tensor | Sequence[torch
     sizes = [(height, width)] if isinstance(init, torch.Tensor) else pyramid_sizes(height, width, scales)
     for size in sizes:
         loss = objective(resize(content_img, size), scale_images(style_img, size[0] / height), **objective_options)
-        result = synthesize_with_restarts(loss.parts, resize(x, size), steps=steps, optimizer=optimizer, lr=lr,
-                                          callback=numbered, tol=tol, patience=patience, restart=restart)
+        result = synthesize(loss.parts, resize(x, size), steps=steps, optimizer=optimizer, lr=lr, callback=numbered,
+                            stop=stop_rule(tol, patience, restart if optimizer == "lbfgs" else 0))  # Adam: no memory
         x, done = result.image, done + result.steps
         if result.stopped_by in ("interrupt", "nonfinite"):  # the pyramid stops too
             break

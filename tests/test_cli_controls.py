@@ -72,6 +72,10 @@ def bad_control_cases(content, styles, tmp_path):
         "weights for the wrong count": (two + ["--style-weights", "1"], "--style-weights: 1 blend weights for 2"),
         "weights and mask": (two + ["--style-weights", "1,1", "--mask", str(content)], "do not go together"),
         "layer weights count": (one + ["--style-layer-weights", "1,2"], "--style-layer-weights: 2 style layer"),
+        "negative layer weight": (one + ["--style-layer-weights", "1,1,-1,1,1"], "--style-layer-weights: style layer "
+                                  "weights [1.0, 1.0, -1.0, 1.0, 1.0]: use finite weights >= 0"),
+        "NaN blend weight": (two + ["--style-weights", "1,nan"], "--style-weights: blend weights [1.0, nan]: use"),
+        "infinite blend weight": (two + ["--style-weights", "inf,1"], "--style-weights: blend weights [inf, 1.0]"),
         "not numbers": (one + ["--style-weights", "a,b"], "is not a comma-separated list of numbers"),
         "scale not positive": (one + ["--style-scale", "0"], "--style-scale 0.0: give a positive factor"),
         "missing mask": (one + ["--mask", str(tmp_path / "nope.png")], "nope.png: no such file"),
@@ -81,6 +85,7 @@ def bad_control_cases(content, styles, tmp_path):
 
 @pytest.mark.parametrize("case", ["size over max-size", "image over max-size",
                                   "weights for the wrong count", "weights and mask", "layer weights count",
+                                  "negative layer weight", "NaN blend weight", "infinite blend weight",
                                   "not numbers", "scale not positive", "missing mask", "unknown statistic"])
 def test_bad_control_options_get_one_clear_line_and_write_nothing(case, images, tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)

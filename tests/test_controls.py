@@ -4,7 +4,7 @@ import pytest
 import torch
 from PIL import Image
 
-from d2lstyle import StyleObjective, gram, save_image, synthesize
+from d2lstyle import StyleObjective, gram, save_image, synthesize, vgg19
 from d2lstyle.controls import (
     ControlledObjective,
     check_size,
@@ -210,8 +210,13 @@ def test_save_image_writes_png_text_chunks(tmp_path):
 
 @pytest.mark.parametrize(("options", "message"), [
     (dict(style_blend=[1]), "1 blend weights for 2 style images"),
-    (dict(style_blend=[1, -1]), "use weights >= 0"),
+    (dict(style_blend=[1, -1]), "use finite weights >= 0"),
     (dict(style_layer_weights=[1, 2]), "2 style layer weights for 5 style layers"),
+    (dict(style_blend=[1, float("nan")]), "use finite weights >= 0"),  # issue 38, defect 15
+    (dict(style_blend=[1, float("inf")]), "use finite weights >= 0"),
+    (dict(style_layer_weights=[1, 1, -1, 1, 1]), "use finite weights >= 0"),
+    (dict(style_layer_weights=[1, float("nan"), 1, 1, 1]), "use finite weights >= 0"),
+    (dict(style_layer_weights=[1, 1, 1, 1, float("inf")]), "use finite weights >= 0"),
     (dict(statistic="median"), "unknown statistic 'median'"),
     (dict(masks=torch.ones(1, 3, 8, 8)), "for 2 style images"),
     (dict(masks=torch.ones(1, 2, 8, 8), style_blend=[1, 1]), "do not go together"),
@@ -231,6 +236,22 @@ def test_bad_image_options_say_what_to_fix(random_net, tiny_pair):
         check_size(content, 32)
     with pytest.raises(ValueError, match="unknown preserve_color 'sepia'"):
         controlled_transfer(content, style, preserve_color="sepia", net=random_net, steps=1)
-    with pytest.raises(ValueError, match="use a positive factor"):
+    with pytest.raises(ValueError, match="style_scale=0: give a positive factor"):
         controlled_transfer(content, style, style_scale=0, net=random_net, steps=1)
 
+
+
+def test_a_style_made_too_large_by_style_scale_or_a_bad_scale_is_refused_before_any_work(random_net, tiny_pair):
+    """Issue 38, defect 17 and a weak case: max_size bounds the styles as style_scale resizes them, and style_scale=nan
+    is one error naming the argument (it was a torch error about converting NaN to an integer)."""
+    content, style = tiny_pair
+    with pytest.raises(ValueError, match="over the limit of 64 on its longer side"):
+        controlled_transfer(content, style, style_scale=60, max_size=64, net=random_net, steps=1)
+    for bad in (float("nan"), float("inf"), -1):
+        with pytest.raises(ValueError, match="style_scale="):
+            controlled_transfer(content, style, style_scale=bad, net=random_net, steps=1)
+
+
+def test_vgg19_names_a_device_it_does_not_know():
+    with pytest.raises(ValueError, match="device='nonsense'"):
+        vgg19(device="nonsense")

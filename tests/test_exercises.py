@@ -29,6 +29,15 @@ def shapes_context() -> dict:
     return {"torch": torch, "net": vgg19(precision="float32", device="cpu"), "LAYERS": layer_names()}
 
 
+def moved_cat_context() -> dict:  # notebook 2's names: the cat at 128 pixels, its four layers
+    from d2lstyle import load_image
+    from d2lstyle.files import data_file
+
+    return {"torch": torch, "net": vgg19(precision="float32", device="cpu"), "content_loss": content_loss,
+            "content": load_image(data_file("chelsea.png"), size=128),
+            "layers": ["relu1_2", "relu3_2", "relu4_2", "relu5_2"]}
+
+
 def buggy_objective_context() -> dict:  # notebook 5's names at 32 x 48 pixels, its buggy objective from its own cell
     from d2lstyle.losses import content_loss, gram, style_loss, tv_loss
     from d2lstyle.synthesis import STYLE_LAYERS
@@ -81,16 +90,28 @@ EXERCISES = {
 
             def feature_shape(height, width, layer):
                 return SHAPES[layer]"""}),
-    "02_content_loss.ipynb": ({"torch": torch, "content_loss": content_loss}, {
-        "L1 for L2": """
-            def relative_content_loss(Y_hat, Y):
-                return (Y_hat - Y).abs().mean() / Y.abs().mean()""",
-        "a symmetric normaliser": """
-            def relative_content_loss(Y_hat, Y):
-                return content_loss(Y_hat, Y) / (Y_hat.pow(2).mean() + Y.pow(2).mean())""",
-        "normalised by the synthesized map": """
-            def relative_content_loss(Y_hat, Y):
-                return content_loss(Y_hat, Y) / Y_hat.pow(2).mean().clamp_min(1e-12)"""}),
+    "02_content_loss.ipynb": (moved_cat_context, {
+        "the order of the experiment, shallow first": """
+            def forgiving_order():
+                return ["relu1_2", "relu3_2", "relu4_2", "relu5_2"]""",
+        "the two middle layers swapped": """
+            def forgiving_order():
+                return ["relu5_2", "relu3_2", "relu4_2", "relu1_2"]""",
+        "one layer left out": """
+            def forgiving_order():
+                return ["relu5_2", "relu4_2", "relu3_2"]""",
+        "runs the network it was given": """
+            def forgiving_order():
+                moved, photo = content[..., 2:], content[..., :-2]
+                change = {n: content_loss(net(moved, [n])[n], net(photo, [n])[n]).item() for n in layers}
+                return sorted(layers, key=change.get)""",
+        "imports the package's vgg19 and runs it": """
+            def forgiving_order():
+                from d2lstyle import vgg19
+
+                f = vgg19(precision="float32")
+                change = {n: content_loss(f(content[..., 2:], [n])[n], f(content[..., :-2], [n])[n]) for n in layers}
+                return sorted(layers, key=lambda n: change[n].item())"""}),
     "03_gram_matrix_style.ipynb": ({"torch": torch, "gram": gram, "style_loss": style_loss}, {
         "dL/dG of a sum, not of a mean": """
             def style_loss_grad(Y_hat, gram_Y):
@@ -121,7 +142,7 @@ EXERCISES = {
                 return Y.grad""",
         "imports the package's GramProduct and asks autograd": """
             def style_loss_grad(Y_hat, gram_Y):
-                from d2lstyle.speed import GramProduct
+                from d2lstyle.losses import GramProduct
                 X = Y_hat.detach().reshape(Y_hat.shape[1], -1).requires_grad_(True)
                 ((GramProduct.apply(X) / X.numel() - gram_Y) ** 2).mean().backward()
                 return X.grad.reshape(Y_hat.shape)"""}),

@@ -2,7 +2,7 @@ import pytest
 import torch
 
 from d2lstyle import content_loss, gram, relative_weights, style_loss, tv_loss
-from d2lstyle.speed import GramProduct
+from d2lstyle.losses import GramProduct
 
 
 def test_content_loss_by_hand():

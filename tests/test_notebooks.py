@@ -73,3 +73,17 @@ def test_no_code_cell_is_over_30_lines(path):
     cells = json.loads(path.read_text())["cells"]
     assert {c["id"]: n for c in cells if c["cell_type"] == "code"
             and (n := len("".join(c["source"]).splitlines())) > 30} == {}
+
+
+BRITISH = re.compile(r"\b(colour\w*|recoloured|grey|neighbour\w*|(initiali|minimi|normali|optimi|parameteri|penali|"
+                     r"quanti|recogni|synthesi)s(e|es|ed|ing|ation|er)s?)\b", re.I)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_the_prose_is_spelled_one_way(path):
+    """Issue 37: American spelling throughout, as in the code's names (`preserve_color`, `optimizer`) and d2l."""
+    for cell in json.loads(path.read_text())["cells"]:
+        if cell["cell_type"] == "markdown":
+            text = re.sub(r"`[^`]*`|\]\([^)]*\)", "", "".join(cell["source"]))
+            found = BRITISH.search(text)
+            assert not found, f"cell {cell['id']}: {found.group()}: spell it the American way"

@@ -18,7 +18,7 @@ from d2lstyle import (
 )
 from d2lstyle.batch import DEFAULT_CONTENT, DEFAULT_STYLE
 from d2lstyle.images import color_stats, match_colors
-from d2lstyle.synthesis import converged, pyramid_sizes, stalled, start_image, synthesize_with_restarts
+from d2lstyle.synthesis import converged, pyramid_sizes, stalled, start_image, stop_rule
 from tests.conftest import Net, smooth_image
 
 
@@ -152,7 +152,7 @@ def test_synthesize_stops_once_the_loss_stalls():
         calls.append(1)
         return quadratic(target)(img)
 
-    result = synthesize_with_restarts(loss, torch.zeros(1, 3, 8, 8), steps=200, tol=1e-3, patience=5)
+    result = synthesize(loss, torch.zeros(1, 3, 8, 8), steps=200, stop=stop_rule(tol=1e-3, patience=5))
     assert 5 < len(calls) < 200 and (result.stopped_by, result.steps) == ("tol", len(calls))
     assert len(result.history) == result.steps and result.history == sorted(result.history, reverse=True)
 
@@ -179,34 +179,32 @@ def test_stalled_means_no_new_best_for_patience_steps():
     assert not stalled([5, 5], patience=2)  # too short to tell
 
 
-def stalled_rule(history):
-    return "restart" if stalled(history, 10) else None
-
-
-def test_a_restart_is_a_fresh_synthesize_from_the_best_image():
+def test_a_restart_goes_on_from_the_best_image_with_a_fresh_optimizer():
+    """Issue 38: one loop, one step counter. Up to its first restart the run is plain L-BFGS; after it, the same
+    as a fresh `synthesize` from the best image so far (the second segment is shorter than a stall: no restart)."""
     loss, _ = bounded_quadratic()
     start = torch.full((1, 3, 16, 16), 0.5)
-    first = synthesize(loss, start, steps=100, stop=stalled_rule)
-    second = synthesize(loss, first.image, steps=100 - first.steps, stop=stalled_rule)
-    assert first.stopped_by == "restart" and second.steps > 0  # this bowl does stall plain L-BFGS
-    steps, calls = first.steps + second.steps, []
-    result = synthesize_with_restarts(loss, start, steps=steps, callback=lambda step, *_: calls.append(step))
+    first = synthesize(loss, start, steps=100, stop=lambda history: "pause" if stalled(history, 10) else None)
+    assert first.stopped_by == "pause" and first.steps < 90  # this bowl does stall plain L-BFGS
+    second = synthesize(loss, first.image, steps=8)
+    steps, calls = first.steps + 8, []
+    result = synthesize(loss, start, steps=steps, stop=stop_rule(restart=10),
+                        callback=lambda step, *_: calls.append(step))
     assert torch.equal(result.image, second.image) and result.loss == second.loss
     assert calls == list(range(1, steps + 1)) and result.steps == steps == len(result.history)
-    assert result.history == first.history + second.history
+    assert result.history == first.history + [min(first.loss, h) for h in second.history]
+    assert result.stopped_by == "steps"
 
 
 def test_restarts_let_lbfgs_get_closer_to_a_bounded_minimum():
     loss, argmin = bounded_quadratic()
     optimum, start = loss(argmin).item(), torch.full((1, 3, 16, 16), 0.5)
     plain = synthesize(loss, start, steps=100).loss
-    restarted = synthesize_with_restarts(loss, start, steps=100).loss
+    restarted = synthesize(loss, start, steps=100, stop=stop_rule(restart=10)).loss
     assert plain > 1.5 * optimum  # measured: 174.7 against 101.7
     assert restarted < plain - 0.2 * (plain - optimum)  # measured: 156.5
-    never = synthesize_with_restarts(loss, start, steps=100, restart=0)
+    never = synthesize(loss, start, steps=100, stop=stop_rule(restart=0))
     assert never.loss == plain and never.stopped_by == "steps"
-    adam = dict(optimizer="adam", lr=0.01)  # restarts are L-BFGS's: Adam runs as in plain synthesize
-    assert torch.equal(synthesize_with_restarts(loss, start, **adam).image, synthesize(loss, start, **adam).image)
 
 
 def test_transfer_passes_restart_on(random_net):
@@ -219,7 +217,9 @@ def test_transfer_passes_restart_on(random_net):
 
     plain, restarted = run(restart=0), run()
     assert torch.equal(plain, synthesize(loss, start, steps=100).image)
-    assert torch.equal(restarted, synthesize_with_restarts(loss, start, steps=100).image)
+    assert torch.equal(restarted, synthesize(loss, start, steps=100, stop=stop_rule(restart=10)).image)
+    adam = dict(optimizer="adam", lr=0.01)  # restarts are L-BFGS's: transfer runs Adam as plain synthesize does
+    assert torch.equal(run(**adam), synthesize(loss, start, steps=100, **adam).image)
     assert loss(restarted) < loss(plain)  # as in the test above: 156.5 against 174.7
 
 

@@ -6,7 +6,7 @@ tables survive edits to the cells' sources. Slide types (Jupyter's "slideshow" m
 slide = a new slide, subslide = a new slide below the current one, fragment = appears on the current slide at the
 next click, skip = left out of the deck (long definitions, set-up), notes = speaker notes (press S in the deck).
 A cell tagged "figure-only" shows only its output in the deck. A solution cell gets the tag "solution" and a hint, its
-checking cell the tag "check" (see d2lstyle/classroom.py).
+checking cell the tag "check" (see tools/classroom.py).
 """
 
 import sys
@@ -40,10 +40,11 @@ SLIDES = {
         "slide", "refs": "slide",
     },
     "03_gram_matrix_style": {
-        "c00": "slide", "c01": "skip", "c02": "slide", "c02b": "subslide", "c03": "fragment", "c03b": "subslide", "c04":
-        "subslide", "c05": "subslide", "c06": "slide", "i3-heat": "subslide", "i3-heat-seen": "fragment", "c07":
-        "fragment", "c08": "slide", "c09": "fragment", "c10": "subslide", "c11": "fragment", "c12": "slide", "c13":
-        "subslide", "c14": "subslide", "c15": "slide", "c16": "skip", "c17": "skip", "sum": "slide", "refs": "slide",
+        "c00": "slide", "c01": "skip", "c02": "slide", "c02b": "subslide", "c02c": "skip", "c03": "fragment",
+        "c03b": "subslide", "c04": "subslide", "c05": "subslide", "c06": "slide", "i3-heat": "subslide",
+        "i3-heat-seen": "fragment", "c07": "fragment", "c08": "slide", "c09": "fragment", "c10": "subslide",
+        "c11": "fragment", "c12": "slide", "c13": "subslide", "c14": "subslide", "c15": "slide", "c16": "skip",
+        "c17": "skip", "sum": "slide", "refs": "slide",
     },
     "04_total_variation": {
         "c00": "slide", "c01": "skip", "c02": "slide", "c03": "fragment", "c03a": "subslide", "c03b": "fragment",
@@ -118,7 +119,8 @@ EXERCISES = {
     "01_images_and_features": [("c27", "c28", "compare the shapes printed for the 192 x 289 cat with the list of "
                                 "layers: which layers change the height and width, and by how much? An odd side "
                                 "shows which way it rounds")],
-    "02_content_loss": [("c15", "c16", "divide content_loss(Y_hat, Y) by the mean of Y squared")],
+    "02_content_loss": [("c15", "c16", "how many pixels does one feature of each layer see, and what does a 2 x 2 "
+                         "max pooling do with a move of one pixel?")],
     "03_gram_matrix_style": [("c16", "c17", "start from dL/dG, the derivative of style_loss with respect to each "
                               "entry of G; then apply the rule of 'Its gradient' to Y_hat reshaped to (c, h*w)")],
     "04_total_variation": [("c09", "c10", "each mean runs over all pairs of neighbours in one direction: how many "
