@@ -1,8 +1,5 @@
-"""`d2lstyle` and `python -m d2lstyle`: start the command line (d2lstyle/cli.py); `python -m d2lstyle.fast` too.
-
-Loading torch takes a second or two. The signal rule (d2lstyle/command.py) holds from before it: a Ctrl-C or
-SIGTERM then ends here in one line, with nothing computed, instead of a traceback.
-"""
+"""`d2lstyle`, `python -m d2lstyle` and `python -m d2lstyle.fast`: the signal rule (d2lstyle/command.py) holds
+before torch loads (a second or two), so that a Ctrl-C then ends in one line, not a traceback."""
 
 import importlib
 import sys

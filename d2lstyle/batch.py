@@ -1,6 +1,5 @@
-"""The command line's batches (hand-written): every content in every style, every input checked (then let go: a
-picture's images are read again when it is painted) before any work. A bad image fails only the pictures that need
-it; a summary lists each. Exit status: 0 (all made, or made before), 2 (a bad input), 1 (a numerical fault), 130."""
+"""The command line's batches (hand-written): every content in every style, every input checked before any work, a
+summary of how each picture went (docs/command_line.md)."""
 
 import argparse
 import glob
@@ -21,7 +20,7 @@ from d2lstyle import controls, files
 from d2lstyle.command import STOP, keep_checkpoint, say
 from d2lstyle.fast import load_model, model_path, stylize
 from d2lstyle.features import default_device, vgg19
-from d2lstyle.images import load_image, save_image, to_uint8
+from d2lstyle.images import load_image, to_uint8
 from d2lstyle.synthesis import StyleObjective, Synthesis, transfer
 
 # the default of each keyword argument of the library's functions, read from their signatures: the options' defaults
@@ -45,7 +44,7 @@ class Job:
     content: Path
     styles: list[Path]
     output: Path
-    init: str | Path  # --init's choice, or the checkpoint's picture when resuming
+    init: str | Path  # --init's choice, or the checkpoint to resume from
     done: int = 0  # steps at full size done before, by the run that left the checkpoint
     replace: bool = False  # may the result replace the file at `output`: --force, or the run's own partial result
 
@@ -62,8 +61,7 @@ def gather(items: list[Path], outcomes: list[tuple]) -> list[Path]:
     for item in items:
         if item.is_dir():
             paths, why = sorted(p for p in item.iterdir() if p.suffix.lower() in Image.registered_extensions()
-                                and not p.name.startswith(".") and p.is_file()
-                                and not p.name.endswith(".checkpoint.png")), "no image files in this folder"
+                                and not p.name.startswith(".") and p.is_file()), "no image files in this folder"
         elif not item.exists() and glob.has_magic(str(item)):
             paths, why = [Path(p) for p in sorted(glob.glob(str(item)))], "no file matches this pattern"
         else:  # a file, or a path that does not exist: load_image says what is wrong
@@ -105,11 +103,6 @@ def build_jobs(args: argparse.Namespace, outcomes: list[tuple]) -> list[Job]:
     return jobs
 
 
-def checkpoint_files(output: Path) -> tuple[Path, Path]:
-    """OUT.checkpoint.png (the picture so far, lossless) and OUT.checkpoint.json (steps done, options)."""
-    return files.checkpoint_path(output, ".png"), files.checkpoint_path(output, ".json")
-
-
 def options_of(job: Job, args: argparse.Namespace) -> dict:
     """What the picture depends on, as JSON values: a checkpoint is resumed only with the same."""
     options = {k: v for k, v in vars(args).items() if k not in NOT_IN_CHECKPOINT}
@@ -119,31 +112,26 @@ def options_of(job: Job, args: argparse.Namespace) -> dict:
 
 def save_checkpoint(job: Job, args: argparse.Namespace, img: torch.Tensor, full_size_steps: int,
                     output_sha256: str | None = None) -> None:
-    """The picture, steps done at full size and the checksum of the output where it is the best image so far: --resume
-    may replace that one only."""
-    picture, record = checkpoint_files(job.output)
-    save_image(img, picture)
-    files.write_text_whole(record, json.dumps({"full_size_steps": full_size_steps, "steps": args.steps,
-                                               "options": options_of(job, args), "output_sha256": output_sha256}))
+    """The picture so far (float16), its steps at full size, the output's checksum if it is that picture (--resume
+    may replace that one only)."""
+    state = {"settings": options_of(job, args), "step": full_size_steps, "output_sha256": output_sha256}
+    files.save_checkpoint(files.checkpoint_path(job.output), {**state, "image": img.detach().cpu().half()})
 
 
-def read_checkpoint(job: Job, args: argparse.Namespace, shape: tuple[int, int]) -> str | None:
-    """With --resume and a checkpoint of `job`'s output, start where it stopped (its picture checked now, read when
-    painted); a mismatch is an error. Returns the checksum of the picture that the stopped run saved."""
-    picture, record = checkpoint_files(job.output)
-    if not (args.resume and record.exists()):
-        return None
+def read_checkpoint(job: Job, args: argparse.Namespace) -> str | None:
+    """With --resume, start `job` where its checkpoint stopped (made with other options: an error); without, refuse a
+    file there that is not a checkpoint. Returns the checksum of the picture that the stopped run saved."""
+    path = files.checkpoint_path(job.output)
     try:
-        saved = json.loads(record.read_text())
-        job.done = int(saved["full_size_steps"])
-    except (ValueError, KeyError, TypeError):
-        raise ValueError(f"{record}: damaged checkpoint: delete it (and {picture.name}) to start again") from None
-    if not picture.is_file():
-        raise ValueError(f"{record}: its picture {picture.name} is missing: delete {record.name} to start again")
-    files.same_settings(record, saved.get("options"), options_of(job, args))
-    load_image(picture, shape)
-    job.init = picture
-    return saved.get("output_sha256")
+        saved = files.load_checkpoint(path, options_of(job, args) if args.resume else {}) if path.is_file() else {}
+    except ValueError:
+        if args.resume:
+            raise
+        raise FileExistsError(f"{path}: is not a checkpoint of this run, and this run would replace it: rename it, or "
+                              "choose another name with -o") from None
+    if args.resume and saved:
+        job.done, job.init = saved["step"], path
+    return saved.get("output_sha256") if args.resume else None
 
 
 def shown(value: object) -> str:
@@ -216,30 +204,27 @@ def preflight(args: argparse.Namespace) -> tuple[list[Job], list[tuple], dict[Pa
 def check_job(job: Job, args: argparse.Namespace, content: torch.Tensor, inputs: list[Path]) -> tuple[str, str]:
     """Raise why `job` cannot be made: an option its images break, an output or checkpoint path that would lose
     something. Returns ("skipped", why) for a picture made before, with --resume, else ("", "")."""
-    out, (picture, record) = job.output, checkpoint_files(job.output)
+    out, checkpoint = job.output, files.checkpoint_path(job.output)
     controls.check_size(content, args.max_size)
     files.image_format(out, tuple(content.shape[-2:]))  # a format that holds a picture this large
     if out.exists() and any(p.exists() and out.samefile(p) for p in inputs):
         raise ValueError(f"{out}: the output would overwrite an input image: choose another name with -o")
-    for path in (picture, record):  # the checkpoint is written on Ctrl-C (and --checkpoint-every), deleted at the end
-        if path.is_dir() or path.exists() and any(p.exists() and path.samefile(p) for p in inputs):
-            raise ValueError(f"{path}: is {'a folder' if path.is_dir() else 'an input image'}, and this run would "
-                             "write its checkpoint there: rename it, or choose another name with -o")
-    if picture.exists() and not record.exists():
-        raise FileExistsError(f"{picture}: is not a checkpoint of this run (it has no {record.name}), and this run "
-                              "would replace it: rename it, or choose another name with -o")
-    own = read_checkpoint(job, args, tuple(content.shape[-2:]))
+    # the checkpoint is written on Ctrl-C (and --checkpoint-every), deleted at the end
+    if checkpoint.is_dir() or checkpoint.exists() and any(p.exists() and checkpoint.samefile(p) for p in inputs):
+        raise ValueError(f"{checkpoint}: is {'a folder' if checkpoint.is_dir() else 'an input image'}, and this run "
+                         "would write its checkpoint there: rename it, or choose another name with -o")
+    own = read_checkpoint(job, args)
     own = own is not None and out.is_file() and own == hashlib.sha256(out.read_bytes()).hexdigest()
     job.replace = args.force or own
-    if out.exists() and not job.replace and args.resume and not record.exists():  # finished by the run resumed
+    if out.exists() and not job.replace and args.resume and not checkpoint.exists():  # finished by the run resumed
         say("note", f"{out}: exists, with no checkpoint to resume: kept it (--force paints it again)")
         return "skipped", "made before, kept (no checkpoint to resume)"
     if out.exists() and not job.replace:
-        fix = "add --resume to continue it" if record.exists() else "choose another name with -o"
+        fix = "add --resume to continue it" if checkpoint.exists() else "choose another name with -o"
         raise FileExistsError(f"{out}: already exists: {fix}, or add --force to overwrite it")
-    if record.exists() and not args.resume:
-        say("note", f"{record}: this picture has a checkpoint: starting again (--resume would continue from it)")
-    for stale in [p for path in (out, picture, record) for p in files.remove_stale_parts(path)]:
+    if checkpoint.exists() and not args.resume:
+        say("note", f"{checkpoint}: this picture has a checkpoint: starting again (--resume would continue from it)")
+    for stale in [p for path in (out, checkpoint) for p in files.remove_stale_parts(path)]:
         say("note", f"{stale}: deleted, a half-written file of an earlier run that was killed")
     return "", ""
 
@@ -251,7 +236,8 @@ def painter(job: Job, args: argparse.Namespace, sizes: dict[Path, int], bar):
         warnings.simplefilter("ignore", files.ImageNotice)
         content, *styles = [load_image(path, sizes[path]) for path in images_of(job, args)]
         mask = None if args.mask is None else load_image(args.mask)
-        init = load_image(job.init, tuple(content.shape[-2:])) if isinstance(job.init, Path) else job.init
+    init = job.init if isinstance(job.init, str) else torch.nn.functional.interpolate(  # a coarse level's: upsampled
+        files.load_checkpoint(job.init, {})["image"].float(), content.shape[-2:], mode="bilinear").clamp(0, 1)
     bar.full = job.done
     if args.model is not None:  # a trained network, in one pass (notebook 8); luminance keeps the content's colours
         kept = controls.with_chroma if args.preserve_color else lambda img, content: img
@@ -293,8 +279,7 @@ def finish(job: Job, args: argparse.Namespace, result: Synthesis, bar) -> tuple[
         return job.outcome("stopped early", f"the loss became nan or inf at step {result.steps}: stopped there")
     if out != job.output:
         return job.outcome("failed", f"could not write it: saved to {out}")
-    for path in checkpoint_files(job.output):
-        path.unlink(missing_ok=True)
+    files.checkpoint_path(job.output).unlink(missing_ok=True)
     print(f"saved {out.resolve()}")
     return job.outcome("done")
 

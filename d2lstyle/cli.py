@@ -36,12 +36,80 @@ def name_list(text: str) -> list[str]:
     return [name.strip() for name in text.split(",") if name.strip()]
 
 
-def parse_args(argv: list[str] | None) -> argparse.Namespace:
+# The options, by group (its description, then each option's flags, help and argparse keywords). An option whose name
+# is a keyword argument of the library (batch.DEFAULTS) gets its default from there; "(%(default)s)" in a help shows it.
+OPTIONS = {
+    "images": (None, [
+        ("inputs", "content images, folders of images or quoted globs (default: the cat)",
+         dict(nargs="*", type=Path, metavar="CONTENT")),
+        ("-s --style", "style image, folder or glob; repeat for several (default: Starry Night)",
+         dict(dest="styles", action="append", type=Path, metavar="STYLE")),
+        ("-o --output", "the output image for one picture, a folder for several (named CONTENT_STYLE.png; default: the "
+         "current folder)", dict(type=Path)),
+        ("--size", "shorter side of the result in pixels (256)", dict(type=positive_int, default=256))]),
+    "trained networks": ("paint in one pass with a network trained for one style (notebook 8): with --model, only "
+                         "--size, -o, --force, --preserve-color luminance, --max-size and --device apply", [
+        ("--model", "a network the package ships (see --list-models) or the path of one made by `python -m "
+         "d2lstyle.fast train`", dict(metavar="NAME")),
+        ("--list-models", "list the trained networks and exit", dict(action="store_true"))]),
+    "the objective": (None, [
+        *[(f"--{part}-weight", "(%(default)s)", dict(type=number)) for part in ("content", "style", "tv")],
+        *[(f"--{part}-layers", "comma-separated (%(default)s)", dict(type=name_list)) for part in ("content", "style")],
+        ("--weights", "VGG19 weights: caffe (original, offline) or torchvision (downloads once) (%(default)s)",
+         dict(choices=("caffe", "torchvision")))]),
+    "the optimisation": (None, [
+        ("--steps", "most optimisation steps per pyramid level; it stops sooner once the loss stalls (%(default)s)",
+         dict(type=int)),
+        ("--tol", "stop a level once the loss falls by less than this fraction over 10 steps: larger is sooner and "
+         "rougher, 0 runs every step (%(default)s)", dict(type=number)),
+        ("--scales", "levels of a coarse-to-fine pyramid as fractions of the size, e.g. 0.25,0.5,1 for large "
+         "pictures; levels under 64 pixels are skipped (%(default)s: full size only)", dict(type=number_list)),
+        ("--init", "starting image: the content in the style's colours, the content, or noise (%(default)s)",
+         dict(choices=INITS)),
+        ("--optimizer", None, dict(choices=("lbfgs", "adam"))),
+        ("--lr", "learning rate (Adam: 0.02, L-BFGS: 1)", dict(type=number)),
+        ("--precision", "of the network's passes: auto is bfloat16 where the processor has it, else float32 "
+         "(%(default)s)", dict(choices=PRECISIONS)),
+        ("--seed", None, dict(type=int)),
+        ("--device", "cpu, cuda, ... (default: the GPU when there is one)", {})]),
+    "files and interruptions": (None, [
+        ("--force", "overwrite outputs that exist", dict(action="store_true")),
+        ("--checkpoint-every", "every N steps save the picture so far as OUT.checkpoint.pt",
+         dict(type=positive_int, metavar="N")),
+        ("--resume", "continue from OUT.checkpoint.pt where there is one", dict(action="store_true"))]),
+    "controls": ("colour, several styles in one picture, masks, stroke size, layers (notebook 7)", [
+        ("--style-weights", "blend all the --style images into one picture per content with these weights, one per "
+         "style, e.g. 0.7,0.3", dict(type=number_list)),
+        ("--mask", "mask image over the content whose grey level picks the style (all the --style images, one "
+         "picture per content): black none; one style: white; two styles: mid-grey the first, white the second",
+         dict(type=Path)),
+        ("--preserve-color", "keep the content's colours: transfer the luminance only, or match the style's colour "
+         "histogram to the content's first", dict(choices=PRESERVE_COLOR)),
+        ("--style-scale", "style image's shorter side as a multiple of the result's: larger, larger strokes (1)",
+         dict(type=number)),
+        ("--style-layer-weights", "one weight per style layer, e.g. 1,1,1,0.5,0.5", dict(type=number_list)),
+        ("--statistic", "style statistic: Gram matrix, or mean and covariance of the features (%(default)s)",
+         dict(choices=tuple(STATISTICS))),
+        ("--max-size", "refuse results whose longer side is over this many pixels (2048)",
+         dict(type=positive_int, default=2048))]),
+}
+
+
+def parser() -> Parser:
+    """The command's parser, made from OPTIONS."""
     p = Parser(prog="d2lstyle", description="Paint CONTENT in the style of STYLE (Gatys et al. 2016). With no "
                "arguments: the cat in the style of Starry Night. `d2lstyle CONTENT STYLE` also works.")
-    for add_options in (add_image_options, add_optimisation_options, add_control_options):
-        add_options(p, DEFAULTS)
-    args = p.parse_args(argv)
+    for title, (description, options) in OPTIONS.items():
+        group = p.add_argument_group(title, description)
+        for flags, text, keywords in options:
+            if (name := flags.split("--")[-1].replace("-", "_")) in DEFAULTS:  # a tuple as a list: shown, recorded a,b
+                keywords = {"default": list(d) if isinstance(d := DEFAULTS[name], tuple) else d, **keywords}
+            group.add_argument(*flags.split(), help=text, **keywords)
+    return p
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    args = (p := parser()).parse_args(argv)
     if vars(args).pop("list_models"):  # the trained networks' names, with the style and the training of each
         for name in model_names():
             record = load_model(name).record
@@ -58,77 +126,6 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         if args.preserve_color not in (None, "luminance"):
             p.error(f"--preserve-color {args.preserve_color} needs the style image: with --model, use luminance")
     return args
-
-
-def add_image_options(p: argparse.ArgumentParser, d: dict) -> None:
-    io = p.add_argument_group("images")
-    io.add_argument("inputs", nargs="*", type=Path, metavar="CONTENT",
-                    help="content images, folders of images or quoted globs (default: the cat)")
-    io.add_argument("-s", "--style", dest="styles", action="append", type=Path, metavar="STYLE",
-                    help="style image, folder or glob; repeat for several (default: Starry Night)")
-    io.add_argument("-o", "--output", type=Path, help="the output image for one picture, a folder for several "
-                    "(named CONTENT_STYLE.png; default: the current folder)")
-    io.add_argument("--size", type=positive_int, default=256, help="shorter side of the result in pixels (256)")
-    g = p.add_argument_group("trained networks", "paint in one pass with a network trained for one style "
-                             "(notebook 8): with --model, only --size, -o, --force, --preserve-color luminance, "
-                             "--max-size and --device apply")
-    g.add_argument("--model", metavar="NAME", help="a network the package ships (see --list-models) or the path "
-                   "of one made by `python -m d2lstyle.fast train`")
-    g.add_argument("--list-models", action="store_true", help="list the trained networks and exit")
-    loss = p.add_argument_group("the objective")
-    for part in ("content", "style", "tv"):
-        loss.add_argument(f"--{part}-weight", type=number, default=d[f"{part}_weight"], help="(%(default)s)")
-    for part in ("content", "style"):
-        loss.add_argument(f"--{part}-layers", type=name_list, default=list(d[f"{part}_layers"]),
-                          help="comma-separated (%(default)s)")
-    loss.add_argument("--weights", choices=("caffe", "torchvision"), default=d["weights"],
-                      help="VGG19 weights: caffe (original, offline) or torchvision (downloads once) (%(default)s)")
-
-def add_optimisation_options(p: argparse.ArgumentParser, d: dict) -> None:
-    opt = p.add_argument_group("the optimisation")
-    opt.add_argument("--steps", type=int, default=d["steps"], help="most optimisation steps per pyramid level; it "
-                     "stops sooner once the loss stalls (%(default)s)")
-    opt.add_argument("--tol", type=number, default=d["tol"], help="stop a level once the loss falls by less than "
-                     "this fraction over 10 steps: larger is sooner and rougher, 0 runs every step (%(default)s)")
-    opt.add_argument("--scales", type=number_list, default=list(d["scales"]), help="levels of a coarse-to-fine "
-                     "pyramid as fractions of the size, e.g. 0.25,0.5,1 for large pictures; levels under 64 pixels "
-                     "are skipped (%(default)s: full size only)")
-    opt.add_argument("--init", choices=INITS, default=d["init"],
-                     help="starting image: the content in the style's colours, the content, or noise (%(default)s)")
-    opt.add_argument("--optimizer", choices=("lbfgs", "adam"), default=d["optimizer"])
-    opt.add_argument("--lr", type=number, default=d["lr"], help="learning rate (Adam: 0.02, L-BFGS: 1)")
-    opt.add_argument("--precision", choices=PRECISIONS, default=d["precision"], help="of the network's passes: "
-                     "auto is bfloat16 where the processor has it, else float32 (%(default)s)")
-    opt.add_argument("--seed", type=int, default=d["seed"])
-    opt.add_argument("--device", help="cpu, cuda, ... (default: the GPU when there is one)")
-    run = p.add_argument_group("files and interruptions")
-    run.add_argument("--force", action="store_true", help="overwrite outputs that exist")
-    run.add_argument("--checkpoint-every", type=positive_int, metavar="N",
-                     help="every N steps save the picture so far as OUT.checkpoint.png (and .json)")
-    run.add_argument("--resume", action="store_true", help="continue from OUT.checkpoint.png where there is one")
-
-
-
-def add_control_options(p: argparse.ArgumentParser, d: dict) -> None:
-    """The controls of notebook 7 (module `controls`), as one group of options."""
-    g = p.add_argument_group("controls", "colour, several styles in one picture, masks, stroke size, layers "
-                             "(notebook 7)")
-    g.add_argument("--style-weights", type=number_list, default=d["style_blend"], help="blend all the --style "
-                   "images into one picture per content with these weights, one per style, e.g. 0.7,0.3")
-    g.add_argument("--mask", type=Path, help="mask image over the content whose grey level picks the style (all the "
-                   "--style images, one picture per content): black none; one style: white; two styles: mid-grey "
-                   "the first, white the second")
-    g.add_argument("--preserve-color", choices=PRESERVE_COLOR, default=d["preserve_color"], help="keep the "
-                   "content's colours: transfer the luminance only, or match the style's colour histogram to the "
-                   "content's first")
-    g.add_argument("--style-scale", type=number, default=d["style_scale"],
-                   help="style image's shorter side as a multiple of the result's: larger, larger strokes (1)")
-    g.add_argument("--style-layer-weights", type=number_list, default=d["style_layer_weights"],
-                   help="one weight per style layer, e.g. 1,1,1,0.5,0.5")
-    g.add_argument("--statistic", choices=tuple(STATISTICS), default=d["statistic"],
-                   help="style statistic: Gram matrix, or mean and covariance of the features (%(default)s)")
-    g.add_argument("--max-size", type=positive_int, default=2048,
-                   help="refuse results whose longer side is over this many pixels (2048)")
 
 
 def check_args(args: argparse.Namespace) -> None:

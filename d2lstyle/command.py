@@ -1,11 +1,6 @@
-"""What every command keeps (hand-written): one signal rule, quiet streams, one way to speak, one exit status.
-
-`d2lstyle` and `python -m d2lstyle.fast train` run under `Command`. The signal rule: the first Ctrl-C (SIGINT) or
-SIGTERM asks to stop, as a KeyboardInterrupt where the work is, so that the code that keeps the best so far runs;
-from then on, and during every save (`STOP.saving()`, which files.write_whole enters), signals only wait: no save is
-cut short. The exit status after a stop is 130 (Ctrl-C) or 143 (SIGTERM). This module imports only the standard
-library, so that d2lstyle/__main__.py sets the rule before torch loads.
-"""
+"""What every command keeps (hand-written): the signal rule of docs/command_line.md (a first signal is a
+KeyboardInterrupt where the work is; later ones, and all during `STOP.saving()`, wait), quiet streams, one way to
+speak, one exit status. Only the standard library: d2lstyle/__main__.py sets the rule before torch loads."""
 
 import os
 import signal
@@ -83,10 +78,9 @@ def keep_checkpoint(save: Callable[[], object], step: int) -> None:
 
 
 class Command:
-    """`with Command(prog, program) as done: done.status = work()`: the work under the signal rule, with quiet
-    streams; an error it raises is one line and status 2, a stop it did not catch one line and 130. Nested, it only
-    catches. After it, handlers and streams are restored; a stopped `program` ignores signals to its end instead
-    (torch's exit handlers run then). A context manager, so that the work's call chain is no deeper."""
+    """`with Command(prog, program) as done: done.status = work()`: the work under the signal rule, with quiet streams;
+    an error is one line and status 2, an uncaught stop one line and 130. Nested, it only catches. After it, handlers
+    and streams are restored; a stopped `program` ignores signals to its end instead (torch's exit handlers run)."""
 
     def __init__(self, prog: str, program: bool):
         self.prog, self.program, self.status, self.previous = prog, program, 0, {}

@@ -1,11 +1,5 @@
-"""Fast style transfer (hand-written): trained networks by name, `stylize`, and the `train` command.
-
-The network and its loss are taught in notebook 8 (d2lstyle/feedforward.py); here are the networks the package ships
-(d2lstyle/models/NAME.pt, each with the record of how it was trained) and a training run that survives an end.
-
-    python -m d2lstyle.fast train --style data/starry_night.jpg --photos DIR --out starry_night
-    python -m d2lstyle.fast train ... --resume      # continue from starry_night.checkpoint.pt
-"""
+"""Fast style transfer (hand-written): the trained networks the package ships (d2lstyle/models/NAME.pt), `stylize`,
+and `python -m d2lstyle.fast train` (docs/command_line.md); the network and its loss are notebook 8's."""
 
 import argparse
 import hashlib
@@ -31,7 +25,7 @@ import torch
 from d2lstyle.checks import OptionError, Parser, check_images, check_options
 from d2lstyle.command import STOP, Command, keep_checkpoint, say
 from d2lstyle.feedforward import PerceptualLoss, TransformNet, random_patches, train_step
-from d2lstyle.files import check_folder, checkpoint_path, same_settings, save_or_rescue, write_whole
+from d2lstyle.files import check_folder, checkpoint_path, load_checkpoint, save_checkpoint, save_or_rescue
 from d2lstyle.images import load_image
 
 MODELS = importlib.resources.files("d2lstyle.models")
@@ -114,9 +108,8 @@ def photo_files(folder: Path) -> list[Path]:
 
 
 def relative_command(argv: list[str], photos: Path) -> str:
-    """The command that makes the network from scratch, for the training record: paths below the working folder
-    relative to it, the photos' folder as PHOTOS (`tools/collect_photos.py PHOTOS` makes it), so that no folder of
-    this machine is recorded; without --resume, as a resumed run gives the network of an uninterrupted one."""
+    """The command that makes the network from scratch, for the record: no folder of this machine (paths relative to
+    the working folder, the photos' folder as PHOTOS), no --resume (a resumed run gives an uninterrupted one's)."""
 
     def relative(word: str) -> str:
         path = Path(word)
@@ -189,7 +182,7 @@ class Run:
     Made, it has passed every check that needs no work: a problem is found before an hour of training, not after."""
 
     def __init__(self, args: argparse.Namespace):
-        self.args, self.checkpoint = args, checkpoint_path(args.out, ".pt")
+        self.args, self.checkpoint = args, checkpoint_path(args.out)
         check_folder(args.out)
         if args.out.exists() and not args.force:
             raise ValueError(f"--out {args.out}: already exists: choose another name, or add --force to replace it")
@@ -216,17 +209,12 @@ class Run:
         self.loss = PerceptualLoss(style, vgg19(precision=args.precision), **{k: getattr(args, k) for k in WEIGHTS})
 
     def save(self) -> None:
-        state = {"settings": self.settings, "step": self.step, "seconds": self.seconds, "history": self.history,
-                 "net": self.net.state_dict(), "opt": self.opt.state_dict(), "generator": self.generator.get_state()}
-        write_whole(self.checkpoint, lambda f: torch.save(state, f))
+        save_checkpoint(self.checkpoint, {"settings": self.settings, "step": self.step, "seconds": self.seconds,
+                                          "history": self.history, "net": self.net.state_dict(),
+                                          "opt": self.opt.state_dict(), "generator": self.generator.get_state()})
 
     def resume(self) -> None:
-        try:  # weights_only: a file is decoded as tensors and plain data, never as code
-            saved = torch.load(self.checkpoint, map_location="cpu", weights_only=True)
-            settings = saved["settings"]
-        except Exception:  # noqa: BLE001  (any failure to decode it means the same to the user)
-            raise ValueError(f"{self.checkpoint}: damaged checkpoint: delete it to start again") from None
-        same_settings(self.checkpoint, settings, {k: self.settings.get(k) for k in SETTINGS})
+        saved = load_checkpoint(self.checkpoint, {k: self.settings.get(k) for k in SETTINGS})
         self.net.load_state_dict(saved["net"])
         self.opt.load_state_dict(saved["opt"])
         self.generator.set_state(saved["generator"])

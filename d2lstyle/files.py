@@ -1,8 +1,5 @@
-"""Files (hand-written): whole writes, what real image files need, and the images the package ships.
-
-`read_rgb` turns every colour mode and bit depth Pillow reads into one (H, W, 3) float32 array in [0, 1], and every
-way a file can fail into one error that names it and says what to do; `load_image` (notebook 1) calls it.
-"""
+"""Files (hand-written): whole writes, checkpoints, reading real image files (docs/command_line.md), the images the
+package ships."""
 
 import errno
 import glob
@@ -19,6 +16,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 import numpy as np
+import torch
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from d2lstyle.command import STOP, say
@@ -49,10 +47,9 @@ def _part_prefix(path: Path) -> str:  # the start of write_whole's temporary nam
 
 
 def write_whole(path: str | os.PathLike, write: Callable[[BinaryIO], object], replace: bool = True) -> Path:
-    """Call `write(file)` on a temporary file beside `path`, then move it to `path`: over a file that is there only
-    with `replace` (which keeps that file's permissions), else FileExistsError, even where another program creates
-    `path` meanwhile. A new file gets the mode open() gives. On any error the temporary file is deleted and `path`
-    keeps what it held. Signals wait until it is done (d2lstyle/command.py). Returns the path."""
+    """Call `write(file)` on a temporary file beside `path`, then move it to `path`: over a file there only with
+    `replace` (keeping its permissions), else FileExistsError, even if another program creates `path` meanwhile. On
+    any error `path` keeps what it held. Signals wait until it is done (d2lstyle/command.py). Returns the path."""
     path = Path(path)
     # the writer's process id in the name tells a later run which leftovers are stale (remove_stale_parts)
     tmp = path.with_name(f"{_part_prefix(path)}{os.getpid()}-{next(_PARTS)}.part")
@@ -82,9 +79,8 @@ def write_text_whole(path: str | os.PathLike, text: str) -> Path:
 
 
 def save_or_rescue(path: Path, data: bytes, replace: bool, what: str) -> Path:
-    """Write `data` whole to `path` (replacing a file there only with `replace`); where that fails (a full disk, no
-    permission, another run created `path` meanwhile), to the system's temporary folder, with one error line that
-    says where, so that finished work (`what`: "picture", "network") is not lost. Returns where it went."""
+    """Write `data` whole to `path` (replacing a file there only with `replace`); where that fails, to the system's
+    temporary folder with one error line saying where, so that finished work (`what`) is not lost. Returns where."""
     try:
         return write_whole(path, lambda f: f.write(data), replace)
     except OSError as err:
@@ -95,18 +91,28 @@ def save_or_rescue(path: Path, data: bytes, replace: bool, what: str) -> Path:
         return rescue
 
 
-def checkpoint_path(output: Path, suffix: str) -> Path:
-    """OUT.checkpoint.SUFFIX beside the output OUT.EXT, its name fitted for the temporary names: the one naming of
-    painting's checkpoints and training's."""
-    return output.with_name(fitted(output.stem, 24 + len(".checkpoint") + len(suffix)) + ".checkpoint" + suffix)
+def checkpoint_path(output: Path) -> Path:
+    """OUT.checkpoint.pt beside the output OUT.EXT (a picture or a network), its name fitted for the temporary names."""
+    return output.with_name(fitted(output.stem, 24 + len(".checkpoint.pt")) + ".checkpoint.pt")
 
 
-def same_settings(path: Path, saved: object, now: dict) -> None:
-    """One error naming what differs where the checkpoint `path` was made with other settings than `now`."""
-    differ = sorted(k for k, v in now.items() if not isinstance(saved, dict) or saved.get(k) != v)
+def save_checkpoint(path: Path, state: dict) -> None:
+    """`state` (tensors and plain data, with its "settings" and "step") whole to `path`: the one checkpoint format of
+    painting and training."""
+    write_whole(path, lambda f: torch.save(state, f))
+
+
+def load_checkpoint(path: Path, now: dict) -> dict:
+    """The checkpoint at `path` (tensors on the CPU); one error where it is damaged, or made with other than `now`."""
+    try:  # weights_only: a file is decoded as tensors and plain data, never as code
+        saved = torch.load(path, map_location="cpu", weights_only=True)
+        differ, _ = sorted(k for k, v in now.items() if saved["settings"].get(k) != v), int(saved["step"])
+    except Exception:  # noqa: BLE001  (any failure to decode it means the same to the user)
+        raise ValueError(f"{path}: damaged checkpoint: delete it to start again") from None
     if differ:
         raise ValueError(f"{path}: made with other values of {', '.join(differ)}: give the same options, or delete it "
                          "to start again")
+    return saved
 
 
 def remove_stale_parts(path: str | os.PathLike) -> list[Path]:

@@ -1,8 +1,4 @@
-"""The live view of a run in a notebook (hand-written): one figure redrawn in place, or a progress bar elsewhere.
-
-Notebook 5 uses it to watch a transfer; it is tooling, not part of the method, so no lesson teaches its code.
-Its redraws are spaced so that drawing costs at most `budget` of the run's time (`tools/measure_live_plot.py`).
-"""
+"""The live view of a run (hand-written tooling, used by notebook 5; `tools/measure_live_plot.py` measures it)."""
 
 from time import perf_counter
 

@@ -227,8 +227,7 @@ def test_a_network_that_cannot_be_written_is_saved_elsewhere_and_checkpoints_onl
             raise OSError(28, "No space left on device")
         return real_write(path, *args, **kwargs)
 
-    monkeypatch.setattr(files, "write_whole", full_disk)  # the network's save
-    monkeypatch.setattr(fast, "write_whole", full_disk)  # the checkpoints'
+    monkeypatch.setattr(files, "write_whole", full_disk)  # the network's save and the checkpoints'
     assert train(photo_folder, tmp_path / "net", "--steps", "3", "--checkpoint-minutes", "1e-9") == 2
     err = capsys.readouterr().err
     assert err.count("warning: no checkpoint written at step") == 3

@@ -164,7 +164,7 @@ def test_resume_does_not_replace_a_picture_that_is_not_the_runs_own(painting, ca
     out = painting / "out/r.png"
     monkeypatch.setattr(batch, "vgg19", lambda *a, **k: Net(random_net, 3, lambda n, f: signal.raise_signal(2) or f))
     assert paint(capsys, painting / "a.png", painting / "s.png", "-o", out, *FAST)[0] == 130
-    assert (painting / "out/r.checkpoint.json").exists()
+    assert (painting / "out/r.checkpoint.pt").exists()
     mine = save_image(smooth_image(20, 20, seed=5), out).read_bytes()  # the user puts a picture of theirs there
     monkeypatch.setattr(batch, "vgg19", lambda *args, **kwargs: Net(random_net))
     code, _, err = paint(capsys, painting / "a.png", painting / "s.png", "-o", out, *FAST, "--resume")
