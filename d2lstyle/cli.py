@@ -5,7 +5,7 @@ import argparse
 from pathlib import Path
 
 from d2lstyle.batch import DEFAULTS, MODEL_OPTIONS, run_batch
-from d2lstyle.checks import Parser, check_device, check_layers, check_options
+from d2lstyle.checks import RULES, Parser, check_device, check_layers, check_options
 from d2lstyle.command import Command
 from d2lstyle.controls import PRESERVE_COLOR, STATISTICS, check_layer_weights
 from d2lstyle.fast import load_model, model_names
@@ -130,9 +130,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def check_args(args: argparse.Namespace) -> None:
     """Every check that the command alone allows, before anything is read: the library's, then the command's own."""
-    check_options(**{name: getattr(args, name) for name in ("steps", "size", "tol", "scales", "lr", "seed",
-                                                            "style_scale", "content_weight", "style_weight",
-                                                            "tv_weight")})
+    check_options(**{name: getattr(args, name) for name in RULES if name in vars(args)})  # steps, size, ...
     check_device("device", args.device)  # before the network loads
     for name in ("content_layers", "style_layers"):
         check_layers(name, getattr(args, name))

@@ -89,8 +89,7 @@ def stylize(content: torch.Tensor, model: str | os.PathLike | TransformNet = "st
 
 
 def model_bytes(net: TransformNet, record: dict) -> bytes:
-    """The file of a network: its weights as float16 (half the size; the pictures do not change visibly), its
-    configuration and its training record."""
+    """The file of a network: float16 weights (half the size, no visible change), its config and training record."""
     state = {k: v.half() if v.is_floating_point() else v for k, v in net.state_dict().items()}
     torch.save({"config": net.config, "state": state, "record": record}, buffer := io.BytesIO())
     return buffer.getvalue()
@@ -145,8 +144,7 @@ NUMBERS = {"steps": (int, 6000, "steps of Adam"), "size": (int, 256, "shorter si
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    """The `train` command's arguments, checked by the library's rules (d2lstyle/checks.py), then by its own; OUT
-    gets its .pt."""
+    """The `train` command's arguments, checked (d2lstyle/checks.py's rules, then its own); OUT gets its .pt."""
     p = Parser(prog="python -m d2lstyle.fast", description=__doc__.split("\n")[0])
     t = p.add_subparsers(dest="command", required=True).add_parser(
         "train", help="train a network for one style on a folder of photos")
@@ -201,9 +199,13 @@ class Run:
         self.net = TransformNet(args.width, args.blocks)
         self.opt = torch.optim.Adam(self.net.parameters(), lr=args.lr)
         self.generator = torch.Generator().manual_seed(args.seed)
-        self.step, self.seconds, self.history = 0, 0.0, []
-        if args.resume:
-            self.resume()
+        saved = {"step": 0, "seconds": 0.0, "history": []}
+        if args.resume:  # made with other settings: one error naming them
+            saved = load_checkpoint(self.checkpoint, {k: self.settings.get(k) for k in SETTINGS})
+            self.net.load_state_dict(saved["net"])
+            self.opt.load_state_dict(saved["opt"])
+            self.generator.set_state(saved["generator"])
+        self.step, self.seconds, self.history = saved["step"], saved["seconds"], saved["history"]
         from d2lstyle.features import vgg19  # looked up when called: a test hands in a random network
 
         self.loss = PerceptualLoss(style, vgg19(precision=args.precision), **{k: getattr(args, k) for k in WEIGHTS})
@@ -212,13 +214,6 @@ class Run:
         save_checkpoint(self.checkpoint, {"settings": self.settings, "step": self.step, "seconds": self.seconds,
                                           "history": self.history, "net": self.net.state_dict(),
                                           "opt": self.opt.state_dict(), "generator": self.generator.get_state()})
-
-    def resume(self) -> None:
-        saved = load_checkpoint(self.checkpoint, {k: self.settings.get(k) for k in SETTINGS})
-        self.net.load_state_dict(saved["net"])
-        self.opt.load_state_dict(saved["opt"])
-        self.generator.set_state(saved["generator"])
-        self.step, self.seconds, self.history = saved["step"], saved["seconds"], saved["history"]
 
     def steps(self) -> bool:
         """Steps of Adam up to --steps, with a progress bar and a checkpoint every --checkpoint-minutes; False where

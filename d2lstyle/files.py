@@ -97,8 +97,7 @@ def checkpoint_path(output: Path) -> Path:
 
 
 def save_checkpoint(path: Path, state: dict) -> None:
-    """`state` (tensors and plain data, with its "settings" and "step") whole to `path`: the one checkpoint format of
-    painting and training."""
+    """`state` (tensors, plain data, its "settings" and "step") whole to `path`: painting's and training's format."""
     write_whole(path, lambda f: torch.save(state, f))
 
 
