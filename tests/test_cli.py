@@ -28,6 +28,7 @@ def images(tmp_path):
     return content, style
 
 
+@pytest.mark.slow  # the real weights through the command line
 def test_command_line_end_to_end(images, tmp_path):
     content, style = images
     out = tmp_path / "result.png"
@@ -50,6 +51,7 @@ def test_default_output_name_goes_to_the_current_folder(images, tmp_path, monkey
     assert capsys.readouterr().out.strip() == f"saved {tmp_path / 'content_style.png'}"
 
 
+@pytest.mark.slow  # the real weights, loaded for two runs
 def test_the_recorded_command_runs_again_from_any_folder(images, tmp_path, monkeypatch):
     """Relative paths on the command line; the PNG's command has absolute ones (issue 25: it held relative ones)."""
     monkeypatch.chdir(tmp_path)

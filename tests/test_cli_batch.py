@@ -213,6 +213,7 @@ def test_a_nan_stops_the_run_keeps_the_last_finite_image_and_says_so(folder, use
     assert torch.isfinite(img).all() and img.shape == (1, 3, 32, 36)
 
 
+@pytest.mark.slow  # a real process and real signals: 4 s each
 @pytest.mark.parametrize("sent, status", [((signal.SIGINT,), 130), ((signal.SIGTERM,), 143),
                                           ((signal.SIGINT,) * 2, 130), ((signal.SIGINT,) * 5, 130)],
                          ids=["SIGINT", "SIGTERM", "SIGINT twice", "SIGINT five times"])

@@ -18,6 +18,7 @@ def images(tmp_path):
     return content, styles
 
 
+@pytest.mark.slow  # the real weights, loaded for two runs
 def test_controls_end_to_end_and_the_png_repeats_the_run(images, tmp_path):
     content, (a, b) = images
     out = tmp_path / "blend.png"

@@ -122,6 +122,7 @@ def test_unknown_optimizer_and_init_are_refused(random_net, tiny_pair):
         transfer(*tiny_pair, steps=1, init="style", net=random_net)
 
 
+@pytest.mark.slow  # real weights at full size: about 2 minutes on an AVX2-only CPU
 def test_end_to_end_with_the_real_weights_and_images(real_net):
     content = load_image(DEFAULT_CONTENT, size=64)
     style = load_image(DEFAULT_STYLE, size=64)
@@ -386,6 +387,7 @@ def test_transfer_uses_a_feature_extractor_of_the_callers_own_as_it_is(random_ne
     assert mine.calls == 2 + 3  # the targets, then one pass per step
 
 
+@pytest.mark.slow  # bfloat16 is emulated, and slow, where the CPU lacks it
 def test_transfer_in_bfloat16_reaches_the_objective_of_float32(random_net, tiny_pair):
     """Scored in float32, 30 steps with bfloat16 passes end within 2 % of 30 steps in float32."""
     content, style = tiny_pair
