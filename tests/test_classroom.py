@@ -13,7 +13,8 @@ import pytest
 
 from tools import classroom
 
-NOTEBOOKS = classroom.notebooks()
+NOTEBOOKS = classroom.notebooks()  # the English, then the Chinese
+ENGLISH = [p for p in NOTEBOOKS if not classroom.chinese(p)]
 SLIDE_TYPES = {"slide", "subslide", "fragment", "skip", "notes", "-"}
 
 
@@ -25,7 +26,7 @@ def tagged(nb, tag):
     return [i for i, cell in enumerate(nb.cells) if tag in cell.metadata.get("tags", [])]
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=classroom.name)
 def test_every_cell_has_a_slide_type_and_the_deck_opens_with_a_slide(path):
     cells = read(path).cells
     missing = [cell.id for cell in cells if cell.metadata.get("slideshow", {}).get("slide_type") not in SLIDE_TYPES]
@@ -33,7 +34,7 @@ def test_every_cell_has_a_slide_type_and_the_deck_opens_with_a_slide(path):
     assert cells[0].metadata.slideshow.slide_type == "slide"
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=classroom.name)
 def test_every_show_images_call_labels_its_panels(path):
     calls = [node for cell in read(path).cells if cell.cell_type == "code"
              for node in ast.walk(ast.parse("\n".join(line for line in cell.source.splitlines()
@@ -44,7 +45,7 @@ def test_every_show_images_call_labels_its_panels(path):
     assert unlabelled == []
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=classroom.name)
 def test_exercises_are_marked_a_solution_then_its_check(path):
     nb = read(path)
     solutions, checks = tagged(nb, "solution"), tagged(nb, "check")
@@ -68,7 +69,7 @@ def test_stub_keeps_comments_and_signatures_and_raises_with_the_hint():
         classroom.stub("x = 1", "x")
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=classroom.name)
 def test_student_version_differs_only_in_solutions(path):
     nb = read(path)
     student = classroom.student_version(nb)
@@ -123,8 +124,8 @@ get_ipython().events.register("post_run_cell", _quicken_synthesize)
 FULL_LENGTH = {"02_content_loss", "05_style_transfer", "06_faster", "07_controls", "08_fast_style_transfer"}
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+@pytest.mark.slow  # the English only: a Chinese notebook's code is the English one's (tests/test_translation.py)
+@pytest.mark.parametrize("path", ENGLISH, ids=classroom.name)
 def test_student_notebook_runs_to_its_exercises_whose_checks_fail_on_stubs_and_pass_on_solutions(path, tmp_path):
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError
@@ -151,7 +152,7 @@ def test_student_notebook_runs_to_its_exercises_whose_checks_fail_on_stubs_and_p
 
 
 def test_sliders_cell_without_ipywidgets_says_so_in_one_line(monkeypatch, capsys):
-    (path,) = [p for p in NOTEBOOKS if p.name.startswith("05_")]
+    (path,) = [p for p in ENGLISH if p.name.startswith("05_")]
     (cell,) = [c for c in read(path).cells if "ipywidgets" in c.source and c.cell_type == "code"]
     monkeypatch.setitem(sys.modules, "ipywidgets", None)  # import ipywidgets now raises ImportError
     exec(cell.source, {"explore": None, "STYLE_LAYERS": ()})
@@ -161,9 +162,15 @@ def test_sliders_cell_without_ipywidgets_says_so_in_one_line(monkeypatch, capsys
 
 def test_students_command_writes_notebooks_and_data_and_an_index(tmp_path, capsys):
     assert classroom.main(["students", "--out", str(tmp_path)]) == 0
-    assert sorted(p.name for p in (tmp_path / "students" / "notebooks").iterdir()) == [p.name for p in NOTEBOOKS]
+    built = tmp_path / "students" / "notebooks"
+    assert sorted(p.name for p in built.glob("*.ipynb")) == [p.name for p in ENGLISH]
+    assert sorted(p.name for p in (built / "zh").iterdir()) == [p.name for p in NOTEBOOKS if classroom.chinese(p)]
     assert (tmp_path / "students" / "data" / "chelsea.png").exists()  # the notebooks read ../data
-    assert "students/notebooks/01_" in (tmp_path / "index.html").read_text()
+    index = (tmp_path / "index.html").read_text()
+    assert "students/notebooks/01_" in index and "students/notebooks/zh/01_" in index and "学生笔记本" in index
+    for zh in (built / "zh").iterdir():  # the same stubs and checks: only the prose differs
+        english = read(built / zh.name).cells
+        assert [c for c in read(zh).cells if c.cell_type == "code"] == [c for c in english if c.cell_type == "code"]
 
 
 def test_pages_without_npm_stop_with_one_clear_error_and_write_nothing(tmp_path, monkeypatch, capsys):

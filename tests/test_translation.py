@@ -63,3 +63,9 @@ def test_a_missing_translation_and_a_hand_edited_chinese_notebook_are_named(tmp_
     (notebooks / "zh" / "04_total_variation.json").write_text(json.dumps(table, ensure_ascii=False))
     assert translate.main(["--check"], notebooks) == 1
     assert "04_total_variation.ipynb cell sum: no translation" in capsys.readouterr().err
+
+
+def test_the_chinese_readme_lists_every_chinese_notebook_and_is_linked_first():
+    readme = (ROOT / "README.zh.md").read_text()
+    assert all(f"`{table.stem}`" in readme for table in TABLES) and "notebooks/zh/" in readme
+    assert "README.zh.md" in "\n".join((ROOT / "README.md").read_text().splitlines()[:3])

@@ -6,6 +6,9 @@ A tool of the repository, not of the package: an installed package has no notebo
     python tools/classroom.py slides     # build/slides/NN.slides.html (reveal.js; press S for speaker notes)
     python tools/classroom.py students   # build/students/notebooks/NN.ipynb (+ data/), solutions replaced by stubs
 
+Each builds the Chinese notebooks too (notebooks/zh/, written by tools/translate.py): build/html/NN.zh.html,
+build/slides/NN.zh.slides.html and build/students/notebooks/zh/NN.ipynb; the index links both languages.
+
 Pages and decks work offline: `npm pack` fetches reveal.js, MathJax and require.js once into build/vendor/ (needs npm
 and the `dev` extras, nbconvert). A reference solution is a code cell tagged "solution" (its metadata "hint" says what
 to try), the cell that checks it is tagged "check" (tools/set_slide_metadata.py writes both).
@@ -44,7 +47,17 @@ RECORD = ".classroom.json"  # in the build folder: the sha256 of each file this 
 
 
 def notebooks() -> list[Path]:
-    return sorted((ROOT / "notebooks").glob("[0-9]*.ipynb"))
+    """The lessons in order, then their Chinese versions (notebooks/zh/)."""
+    return sorted((ROOT / "notebooks").glob("[0-9]*.ipynb")) + sorted((ROOT / "notebooks" / "zh").glob("[0-9]*.ipynb"))
+
+
+def chinese(path: Path) -> bool:
+    return path.parent.name == "zh"
+
+
+def name(path: Path) -> str:
+    """A notebook's name in the build: "05_style_transfer", and "05_style_transfer.zh" for its Chinese version."""
+    return path.stem + ".zh" * chinese(path)
 
 
 def read_notebook(path: Path) -> nbformat.NotebookNode:
@@ -117,14 +130,15 @@ def vendor(out: Path) -> None:
             _fetch(package, version, targets[package])
 
 
-def _export(build: Build, exporter, found: dict, name: str) -> None:
-    """Each notebook through an nbconvert exporter into out/name ({} is its stem), the libraries beside."""
+def _export(build: Build, exporter, found: dict, pattern: str) -> None:
+    """Each notebook through an nbconvert exporter into out/pattern ({} is its name()), the libraries beside."""
     vendor(build.out)
     for path, nb in found.items():
         nb = nbformat.from_dict(nb)  # a copy, without the saved widget state: a static page cannot run widgets
         nb.metadata.pop("widgets", None)
-        build.write(name.format(path.stem), exporter.from_notebook_node(nb, resources={"metadata": {
-            "name": path.stem}})[0])
+        exporter.language_code = "zh" if chinese(path) else "en"  # <html lang>: the browser picks fonts by it
+        build.write(pattern.format(name(path)), exporter.from_notebook_node(nb, resources={"metadata": {
+            "name": name(path)}})[0])
 
 
 def build_html(build: Build, found: dict) -> None:
@@ -148,21 +162,40 @@ def build_slides(build: Build, found: dict) -> None:
     _export(build, exporter, found, "slides/{}.slides.html")
 
 
+def student_path(path: Path) -> str:
+    """Where a notebook's student version goes in the build: the Chinese ones in a zh/ folder, as in notebooks/."""
+    return f"students/notebooks/{'zh/' * chinese(path)}{path.name}"
+
+
+ENGLISH = (": ", "page", "slides", "student notebook", "not built yet")
+CHINESE = ("：", "网页", "幻灯片", "学生笔记本", "尚未构建")
+
+
+def _entry(build: Build, path: Path, nb: nbformat.NotebookNode, words: tuple[str, ...]) -> str:
+    """A notebook's title and links to its page, deck and student version, those that exist, in `words`."""
+    title = next((line.lstrip("# ") for cell in nb.cells if cell.cell_type == "markdown"
+                  for line in cell.source.splitlines()[:1]), path.stem)
+    built = (f"html/{name(path)}.html", f"slides/{name(path)}.slides.html", student_path(path))
+    links = [f'<a href="{rel}">{label}</a>' for label, rel in zip(words[1:4], built, strict=True)
+             if (build.out / rel).exists()]
+    return f"{html.escape(title)}{words[0]}{' · '.join(links) or words[4]}"
+
+
 def write_index(build: Build, found: dict) -> None:
-    """out/index.html: the series in order, each notebook with the page, deck and student version that exist."""
+    """out/index.html: the series in order, each notebook with the page, deck and student version that exist, and
+    below it those of its Chinese version."""
     rows = []
     for path, nb in found.items():
-        title = next((line.lstrip("# ") for cell in nb.cells if cell.cell_type == "markdown"
-                      for line in cell.source.splitlines()[:1]), path.stem)
-        links = [f'<a href="{rel}">{label}</a>' for label, rel in (
-            ("page", f"html/{path.stem}.html"), ("slides", f"slides/{path.stem}.slides.html"),
-            ("student notebook", f"students/notebooks/{path.name}")) if (build.out / rel).exists()]
-        rows.append(f"<li>{html.escape(title)}: {' · '.join(links) or 'not built yet'}</li>")
+        if not chinese(path):
+            zh = path.parent / "zh" / path.name
+            rows.append(f"<li>{_entry(build, path, nb, ENGLISH)}" + (
+                f'<br><span lang="zh">{_entry(build, zh, found[zh], CHINESE)}</span>' if zh in found else "") + "</li>")
     build.write("index.html", '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>d2lstyle: the '
-                "series</title><style>body{font:18px/1.5 sans-serif;max-width:48em;margin:2em auto}</style></head>"
-                "<body>\n<h1>Neural style transfer, step by step</h1>\n<ol>\n" + "\n".join(rows) + "\n</ol>\n<p>In a "
-                "deck: arrows move, <kbd>S</kbd> opens the speaker notes, <kbd>F</kbd> goes full screen.</p>\n"
-                "</body></html>\n")
+                "series</title><style>body{font:18px/1.5 sans-serif;max-width:48em;margin:2em auto}ul{list-style:none;"
+                "padding:0}li{margin:.6em 0}</style></head><body>\n<h1>Neural style transfer, step by step</h1>\n"
+                '<p lang="zh">风格迁移，一步一步：每一课的中文版在英文版下面。</p>\n<ul>\n' + "\n".join(rows) +
+                "\n</ul>\n<p>In a deck: arrows move, <kbd>S</kbd> opens the speaker notes, <kbd>F</kbd> goes full "
+                "screen.</p>\n</body></html>\n")
 
 
 def stub(source: str, hint: str) -> str:
@@ -203,7 +236,7 @@ def build_students(build: Build, found: dict) -> None:
         except ValueError as err:
             raise ValueError(f"{path}: {err}") from None
     for path, nb in students.items():
-        build.write(f"students/notebooks/{path.name}", nbformat.writes(nb))
+        build.write(student_path(path), nbformat.writes(nb))
     # the notebooks read ../data, notebooks 8 and A1 the benchmarks' committed results: the folder can be handed out
     for file in sorted(f for folder in ("data", "benchmarks/results") for f in (ROOT / folder).rglob("*")):
         if file.is_file() and "__pycache__" not in file.parts:
