@@ -112,15 +112,14 @@ def options_of(job: Job, args: argparse.Namespace) -> dict:
 
 def save_checkpoint(job: Job, args: argparse.Namespace, img: torch.Tensor, full_size_steps: int,
                     output_sha256: str | None = None) -> None:
-    """The picture so far (float16), its steps at full size, the output's checksum if it is that picture (--resume
-    may replace that one only)."""
+    """The picture so far (float16), its steps at full size, and the output's checksum if the output is that picture."""
     state = {"settings": options_of(job, args), "step": full_size_steps, "output_sha256": output_sha256}
     files.save_checkpoint(files.checkpoint_path(job.output), {**state, "image": img.detach().cpu().half()})
 
 
-def read_checkpoint(job: Job, args: argparse.Namespace) -> str | None:
+def read_checkpoint(job: Job, args: argparse.Namespace) -> bool:
     """With --resume, start `job` where its checkpoint stopped (made with other options: an error); without, refuse a
-    file there that is not a checkpoint. Returns the checksum of the picture that the stopped run saved."""
+    file there that is not a checkpoint. Returns whether the output is the picture that the stopped run saved."""
     path = files.checkpoint_path(job.output)
     try:
         saved = files.load_checkpoint(path, options_of(job, args) if args.resume else {}) if path.is_file() else {}
@@ -129,9 +128,10 @@ def read_checkpoint(job: Job, args: argparse.Namespace) -> str | None:
             raise
         raise FileExistsError(f"{path}: is not a checkpoint of this run, and this run would replace it: rename it, or "
                               "choose another name with -o") from None
-    if args.resume and saved:
-        job.done, job.init = saved["step"], path
-    return saved.get("output_sha256") if args.resume else None
+    if not (args.resume and saved):
+        return False
+    job.done, job.init = saved["step"], path
+    return job.output.is_file() and saved.get("output_sha256") == hashlib.sha256(job.output.read_bytes()).hexdigest()
 
 
 def shown(value: object) -> str:
@@ -145,8 +145,8 @@ def picture_bytes(job: Job, args: argparse.Namespace, img: torch.Tensor) -> byte
     """The picture encoded as its output's suffix says; a PNG's text holds the options and the command that made it."""
     used = MODEL_OPTIONS if args.model is not None else [key for key in vars(args) if key not in RUN_ONLY]
     options = {key: shown(value) for key in used if (value := getattr(args, key)) is not None}
-    styles = [] if args.model is not None else job.styles
-    words = ["python", "-m", "d2lstyle", shown(job.content), *[w for s in styles for w in ("--style", shown(s))]]
+    content, *styles = images_of(job, args)  # with --model, no --style
+    words = ["python", "-m", "d2lstyle", shown(content), *[w for s in styles for w in ("--style", shown(s))]]
     words += [word for key, value in options.items() for word in (f"--{key.replace('_', '-')}", value)]
     fmt, buffer, info = Image.registered_extensions()[job.output.suffix.lower()], io.BytesIO(), PngImagePlugin.PngInfo()
     for key, value in {"Software": "d2lstyle", "d2lstyle command": shlex.join(words),
@@ -213,9 +213,7 @@ def check_job(job: Job, args: argparse.Namespace, content: torch.Tensor, inputs:
     if checkpoint.is_dir() or checkpoint.exists() and any(p.exists() and checkpoint.samefile(p) for p in inputs):
         raise ValueError(f"{checkpoint}: is {'a folder' if checkpoint.is_dir() else 'an input image'}, and this run "
                          "would write its checkpoint there: rename it, or choose another name with -o")
-    own = read_checkpoint(job, args)
-    own = own is not None and out.is_file() and own == hashlib.sha256(out.read_bytes()).hexdigest()
-    job.replace = args.force or own
+    job.replace = read_checkpoint(job, args) or args.force
     if out.exists() and not job.replace and args.resume and not checkpoint.exists():  # finished by the run resumed
         say("note", f"{out}: exists, with no checkpoint to resume: kept it (--force paints it again)")
         return "skipped", "made before, kept (no checkpoint to resume)"
@@ -252,11 +250,11 @@ def painter(job: Job, args: argparse.Namespace, sizes: dict[Path, int], bar):
         if args.checkpoint_every and bar.n % args.checkpoint_every == 0:
             keep_checkpoint(lambda: save_checkpoint(job, args, img, bar.full), bar.n)
 
-    options = {key: value for key, value in vars(args).items() if key in DEFAULTS and key not in VGG19_OPTIONS}
     if mask is not None:  # resized by nearest pixel: no new levels
         mask = controls.mask_from_image(torch.nn.functional.interpolate(mask, content.shape[-2:]), len(styles))
-    return partial(controls.controlled_transfer, content, styles, **{**options, "init": init, "masks": mask,
-                   "steps": args.steps - job.done, "style_blend": args.style_weights, "callback": callback})
+    options = {key: value for key, value in vars(args).items() if key in DEFAULTS and key not in VGG19_OPTIONS}
+    options.update(init=init, masks=mask, steps=args.steps - job.done, style_blend=args.style_weights)
+    return partial(controls.controlled_transfer, content, styles, callback=callback, **options)
 
 
 def finish(job: Job, args: argparse.Namespace, result: Synthesis, bar) -> tuple[str, str, str]:

@@ -54,7 +54,8 @@ RULES = {
     **{name: (_whole, "give a whole number of steps, 1 or more") for name in ("steps", "patience")},
     **{name: (lambda v: _whole(v, MIN_SIDE), f"give a whole number of pixels, {MIN_SIDE} or more (VGG19 needs at "
               f"least {MIN_SIDE} pixels on each side)") for name in ("size", "patch")},
-    **{name: (_whole, "give a whole number, 1 or more") for name in ("batch", "width", "blocks")},
+    **{name: (_whole, "give a whole number, 1 or more") for name in ("batch", "width", "blocks", "max_size")},
+    "checkpoint_every": (lambda v: v is None or _whole(v), "give a whole number of steps, 1 or more"),
     "checkpoint_minutes": (_positive, "give a positive number of minutes"),
     "seed": (lambda v: _whole(v, 0, 2**64), "give a whole number from 0 to 2**64 - 1"),
     "tol": (_number, "give a fraction, 0 or more (0: run every step)"),
@@ -118,7 +119,5 @@ def check_device(name: str, device: str | torch.device | None) -> None:
         device = torch.device("cpu" if device is None else device)
     except (RuntimeError, ValueError, TypeError):
         raise OptionError(name, device, f"not a device name: choose from {', '.join(devices())}") from None
-    there = {"cpu": True, "cuda": (device.index or 0) < torch.cuda.device_count(),
-             "mps": torch.backends.mps.is_available()}
-    if not there.get(device.type, False):
+    if not {device.type, str(device), f"{device}:0"} & set(devices()):  # cpu, mps, cuda:N, or cuda as cuda:0
         raise OptionError(name, str(device), f"this machine has no such device: choose from {', '.join(devices())}")

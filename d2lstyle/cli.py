@@ -13,12 +13,6 @@ from d2lstyle.features import PRECISIONS
 from d2lstyle.synthesis import INITS
 
 
-def positive_int(text: str) -> int:
-    if not text.isdigit() or int(text) < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a positive whole number")
-    return int(text)
-
-
 def number(text: str) -> float:  # the network computes in float32 (or less): a larger number overflows there
     if 3.4028234663852886e38 < abs(value := float(text)) < float("inf"):
         raise argparse.ArgumentTypeError(f"{text!r} is over 3.4e+38, the largest float32 number")
@@ -46,7 +40,7 @@ OPTIONS = {
          dict(dest="styles", action="append", type=Path, metavar="STYLE")),
         ("-o --output", "the output image for one picture, a folder for several (named CONTENT_STYLE.png; default: the "
          "current folder)", dict(type=Path)),
-        ("--size", "shorter side of the result in pixels (256)", dict(type=positive_int, default=256))]),
+        ("--size", "shorter side of the result in pixels (256)", dict(type=int, default=256))]),
     "trained networks": ("paint in one pass with a network trained for one style (notebook 8): with --model, only "
                          "--size, -o, --force, --preserve-color luminance, --max-size and --device apply", [
         ("--model", "a network the package ships (see --list-models) or the path of one made by `python -m "
@@ -75,7 +69,7 @@ OPTIONS = {
     "files and interruptions": (None, [
         ("--force", "overwrite outputs that exist", dict(action="store_true")),
         ("--checkpoint-every", "every N steps save the picture so far as OUT.checkpoint.pt",
-         dict(type=positive_int, metavar="N")),
+         dict(type=int, metavar="N")),
         ("--resume", "continue from OUT.checkpoint.pt where there is one", dict(action="store_true"))]),
     "controls": ("colour, several styles in one picture, masks, stroke size, layers (notebook 7)", [
         ("--style-weights", "blend all the --style images into one picture per content with these weights, one per "
@@ -91,7 +85,7 @@ OPTIONS = {
         ("--statistic", "style statistic: Gram matrix, or mean and covariance of the features (%(default)s)",
          dict(choices=tuple(STATISTICS))),
         ("--max-size", "refuse results whose longer side is over this many pixels (2048)",
-         dict(type=positive_int, default=2048))]),
+         dict(type=int, default=2048))]),
 }
 
 

@@ -133,7 +133,7 @@ LOSS_DEFAULTS = {name: p.default for name, p in inspect.signature(PerceptualLoss
 WEIGHTS = {name: value for name, value in LOSS_DEFAULTS.items() if name.endswith("_weight")}
 
 
-# the training's numbers: name -> (type, default, help); check_args checks them with the library's RULES
+# the training's numbers: name -> (type, default, help); parse_args checks them with the library's RULES
 NUMBERS = {"steps": (int, 6000, "steps of Adam"), "size": (int, 256, "shorter side of the photos and the style"),
            "patch": (int, 256, "side of the square training patches"), "batch": (int, 1, "patches a step"),
            "lr": (float, 1e-3, "Adam's learning rate"), "width": (int, 16, "channels of the network's first layer"),
@@ -201,7 +201,7 @@ class Run:
         self.generator = torch.Generator().manual_seed(args.seed)
         saved = {"step": 0, "seconds": 0.0, "history": []}
         if args.resume:  # made with other settings: one error naming them
-            saved = load_checkpoint(self.checkpoint, {k: self.settings.get(k) for k in SETTINGS})
+            saved = load_checkpoint(self.checkpoint, self.settings)
             self.net.load_state_dict(saved["net"])
             self.opt.load_state_dict(saved["opt"])
             self.generator.set_state(saved["generator"])
@@ -216,8 +216,7 @@ class Run:
                                           "opt": self.opt.state_dict(), "generator": self.generator.get_state()})
 
     def steps(self) -> bool:
-        """Steps of Adam up to --steps, with a progress bar and a checkpoint every --checkpoint-minutes; False where
-        the loss or the weights stop being finite."""
+        """Adam up to --steps, checkpointed every --checkpoint-minutes; False once the loss or a weight isn't finite."""
         from tqdm import tqdm
 
         args, last_save, start_time = self.args, time.monotonic(), time.monotonic() - self.seconds

@@ -1,5 +1,4 @@
-"""Files (hand-written): whole writes, checkpoints, reading real image files (docs/command_line.md), the images the
-package ships."""
+"""Files (hand-written): whole writes, checkpoints, reading real image files, the images the package ships."""
 
 import errno
 import glob
@@ -115,8 +114,7 @@ def load_checkpoint(path: Path, now: dict) -> dict:
 
 
 def remove_stale_parts(path: str | os.PathLike) -> list[Path]:
-    """Delete the temporary files that write_whole left beside `path` in a process that no longer runs (one killed
-    mid-write); those of a process still running are kept. Returns the files deleted."""
+    """Delete (and return) the files write_whole left beside `path` in a process that has ended (killed mid-write)."""
     path, stale = Path(path), []
     prefix = _part_prefix(path)
     for part in path.parent.glob(f"{glob.escape(prefix)}*-*.part"):
@@ -186,8 +184,7 @@ DAMAGED = (OSError, SyntaxError, EOFError, ValueError, IndexError, struct.error)
 
 
 def read_rgb(path: Path) -> np.ndarray:
-    """The image in `path` as an (H, W, 3) float32 array in [0, 1], EXIF rotation applied; every way a file can fail
-    becomes one error naming it."""
+    """The image in `path` as an (H, W, 3) float32 array in [0, 1], EXIF rotation applied; any failure: one error."""
     _check_regular_file(path)
     try:
         with warnings.catch_warnings():
@@ -232,8 +229,7 @@ def _unreadable(path: Path) -> str:
 
 
 def _check_regular_file(path: Path) -> None:
-    """One clear error where `path` is not a file with bytes to read: missing, a folder, a link loop, a pipe, a device,
-    empty."""
+    """Missing, a folder, a link loop, a pipe, a device, empty: one clear error where `path` is not a file to read."""
     try:
         status = path.stat()
     except FileNotFoundError:
