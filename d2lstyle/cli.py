@@ -142,6 +142,7 @@ def check_args(args: argparse.Namespace) -> None:
                          f"pixels on its shorter side, over --max-size {args.max_size}: use a smaller --style-scale, "
                          "or raise --max-size if the machine has the memory")
 
+
 def main(argv: list[str] | None = None) -> int:
     """Run the command; returns the exit status (130, 143 after Ctrl-C, SIGTERM: d2lstyle/command.py's signal rule)."""
     with Command("d2lstyle", program=argv is None) as done:

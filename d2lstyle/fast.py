@@ -24,6 +24,7 @@ import torch
 
 from d2lstyle.checks import OptionError, Parser, check_images, check_options
 from d2lstyle.command import STOP, Command, keep_checkpoint, say
+from d2lstyle.features import PRECISIONS
 from d2lstyle.feedforward import PerceptualLoss, TransformNet, random_patches, train_step
 from d2lstyle.files import check_folder, checkpoint_path, load_checkpoint, save_checkpoint, save_or_rescue
 from d2lstyle.images import load_image
@@ -153,8 +154,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     t.add_argument("--out", required=True, help="the network's file, NAME or NAME.pt")
     for name, (kind, default, text) in NUMBERS.items():
         t.add_argument(f"--{name.replace('_', '-')}", type=kind, default=default, help=f"{text} (%(default)s)")
-    t.add_argument("--precision", choices=("auto", "float32", "bfloat16"), default="auto",
-                   help="of VGG19's passes (%(default)s)")
+    t.add_argument("--precision", choices=PRECISIONS, default="auto", help="of VGG19's passes (%(default)s)")
     t.add_argument("--resume", action="store_true", help="continue from OUT.checkpoint.pt")
     t.add_argument("--force", action="store_true", help="replace OUT if it exists")
     args = p.parse_args(argv)

@@ -22,8 +22,7 @@ class LivePlot:
     """A `synthesize`/`transfer` callback that shows the run as it goes: in a notebook, one figure redrawn in place
     with the current image and the losses (content, style, TV) against the step; elsewhere, a progress bar with the
     latest losses. steps: the number of steps (the last is always drawn). budget: the largest share of the run's time
-    spent drawing; after each redraw the next one waits until drawing would cost at most that share (0.03: the run
-    slows by about 3% at most, whatever the speed of a step)."""
+    spent drawing: each redraw waits until drawing would cost at most that share (0.03: a run 3% slower at most)."""
 
     def __init__(self, steps: int, budget: float = 0.03, notebook: bool | None = None):
         self.steps, self.budget, self.history = steps, budget, []
