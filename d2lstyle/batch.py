@@ -18,14 +18,14 @@ from PIL import Image, PngImagePlugin
 
 from d2lstyle import controls, files
 from d2lstyle.command import STOP, keep_checkpoint, say
-from d2lstyle.fast import load_model, model_path, stylize
+from d2lstyle.fast import load_model, model_path, stylize, stylize_any
 from d2lstyle.features import default_device, vgg19
-from d2lstyle.images import load_image, to_uint8
+from d2lstyle.images import load_image, match_colors, to_uint8
 from d2lstyle.synthesis import StyleObjective, Synthesis, transfer
 
 # the default of each keyword argument of the library's functions, read from their signatures: the options' defaults
 DEFAULTS = {name: p.default for f in (vgg19, StyleObjective, controls.ControlledObjective, transfer,
-                                     controls.controlled_transfer)
+                                     controls.controlled_transfer, stylize_any)
             for name, p in inspect.signature(f).parameters.items() if p.default is not inspect.Parameter.empty}
 VGG19_OPTIONS = tuple(inspect.signature(vgg19).parameters)  # the network's: weights, device, precision
 DEFAULT_CONTENT, DEFAULT_STYLE = files.data_file("chelsea.png"), files.data_file("starry_night.jpg")
@@ -33,6 +33,8 @@ RUN_ONLY = {"inputs", "styles", "output", "force", "resume", "checkpoint_every"}
 # options that do not change the picture: a checkpoint made with other values of these can still be resumed
 NOT_IN_CHECKPOINT = RUN_ONLY | {"device", "steps", "tol", "scales", "max_size", "model"}
 MODEL_OPTIONS = ("model", "size", "preserve_color", "max_size", "device")  # those of a trained network (--model)
+FAST_ONLY = ("fast", "strength", "transform")  # stylize_any's own (--fast, notebook 9)
+FAST_OPTIONS = (*FAST_ONLY, "size", "preserve_color", "max_size", "weights", "precision", "device")  # and --style
 EXIT_STATUS = {"interrupted": 130, "failed": 2, "stopped early": 1}  # the first that a batch has is its status
 STATUSES = ("done", "skipped", "stopped early", "interrupted", "not started", "failed")  # in the summary's order
 
@@ -143,11 +145,13 @@ def shown(value: object) -> str:
 
 def picture_bytes(job: Job, args: argparse.Namespace, img: torch.Tensor) -> bytes:
     """The picture encoded as its output's suffix says; a PNG's text holds the options and the command that made it."""
-    used = MODEL_OPTIONS if args.model is not None else [key for key in vars(args) if key not in RUN_ONLY]
+    used = MODEL_OPTIONS if args.model is not None else FAST_OPTIONS if args.fast else \
+        [key for key in vars(args) if key not in RUN_ONLY]
     options = {key: shown(value) for key in used if (value := getattr(args, key)) is not None}
     content, *styles = images_of(job, args)  # with --model, no --style
     words = ["python", "-m", "d2lstyle", shown(content), *[w for s in styles for w in ("--style", shown(s))]]
-    words += [word for key, value in options.items() for word in (f"--{key.replace('_', '-')}", value)]
+    flags = {key: (f"--{key.replace('_', '-')}", value)[:1 if value == "True" else 2] for key, value in options.items()}
+    words += [word for flag in flags.values() for word in flag]  # a switch (--fast) without its value
     fmt, buffer, info = Image.registered_extensions()[job.output.suffix.lower()], io.BytesIO(), PngImagePlugin.PngInfo()
     for key, value in {"Software": "d2lstyle", "d2lstyle command": shlex.join(words),
                        **{f"d2lstyle {key}": value for key, value in options.items()}}.items():
@@ -237,9 +241,13 @@ def painter(job: Job, args: argparse.Namespace, sizes: dict[Path, int], bar):
     init = job.init if isinstance(job.init, str) else torch.nn.functional.interpolate(  # a coarse level's: upsampled
         files.load_checkpoint(job.init, {})["image"].float(), content.shape[-2:], mode="bilinear").clamp(0, 1)
     bar.full = job.done
-    if args.model is not None:  # a trained network, in one pass (notebook 8); luminance keeps the content's colours
-        kept = controls.with_chroma if args.preserve_color else lambda img, content: img
-        return lambda net: Synthesis(kept(stylize(content, net), content).clamp(0, 1), float("nan"), 1, "steps")
+    if args.model is not None or args.fast:  # in one pass (notebooks 8 and 9); luminance keeps the content's colours
+        kept = controls.with_chroma if args.preserve_color == "luminance" else lambda img, content: img
+        if args.model is not None:
+            return lambda net: Synthesis(kept(stylize(content, net), content).clamp(0, 1), float("nan"), 1, "steps")
+        style = match_colors(styles[0], content) if args.preserve_color == "histogram" else styles[0]
+        return lambda net: Synthesis(kept(stylize_any(content, style, args.strength, args.transform, net), content)
+                                     .clamp(0, 1), float("nan"), 1, "steps")
     if job.done >= args.steps:  # the checkpoint has every step: its picture is the result
         return lambda net: Synthesis(init, float("nan"), 0, "steps")
 
@@ -252,7 +260,8 @@ def painter(job: Job, args: argparse.Namespace, sizes: dict[Path, int], bar):
 
     if mask is not None:  # resized by nearest pixel: no new levels
         mask = controls.mask_from_image(torch.nn.functional.interpolate(mask, content.shape[-2:]), len(styles))
-    options = {key: value for key, value in vars(args).items() if key in DEFAULTS and key not in VGG19_OPTIONS}
+    options = {key: value for key, value in vars(args).items()
+               if key in DEFAULTS and key not in VGG19_OPTIONS + FAST_ONLY}
     options.update(init=init, masks=mask, steps=args.steps - job.done, style_blend=args.style_weights)
     return partial(controls.controlled_transfer, content, styles, callback=callback, **options)
 
@@ -294,7 +303,7 @@ def run_batch(args: argparse.Namespace) -> int:
     for i, job in enumerate(jobs):
         label = "stylizing" if total == 1 else f"{i + 1}/{len(jobs)} {job.output.name}"
         try:
-            with tqdm(desc=label, unit="step", disable=args.model is not None) as bar:
+            with tqdm(desc=label, unit="step", disable=args.model is not None or args.fast) as bar:
                 result = painter(job, args, sizes, bar)(net=net)
             with STOP.saving():  # a signal now waits until the picture is saved, then stops the batch
                 outcomes.append(finish(job, args, result, bar))

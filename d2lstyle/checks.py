@@ -65,6 +65,8 @@ RULES = {
     "scales": (lambda v: len(v) > 0 and all(_positive(s) and s <= 1 for s in v),
                "give fractions of the size, over 0 and at most 1, like (0.25, 0.5, 1)"),
     **{f"{part}_weight": (_number, "give a weight, 0 or more") for part in ("content", "style", "tv")},
+    "strength": (lambda v: _number(v, 0, 1) or v == 1, "give a strength from 0 (the photo) to 1 (the style)"),
+    "transform": (lambda v: v in ("adain", "wct"), "give adain (keeps more of the photo) or wct (more of the style)"),
 }
 
 

@@ -4,7 +4,7 @@ checks; a problem with the whole command is one line and exit status 2, before a
 import argparse
 from pathlib import Path
 
-from d2lstyle.batch import DEFAULTS, MODEL_OPTIONS, run_batch
+from d2lstyle.batch import DEFAULTS, FAST_ONLY, FAST_OPTIONS, MODEL_OPTIONS, run_batch
 from d2lstyle.checks import RULES, Parser, check_device, check_layers, check_options
 from d2lstyle.command import Command
 from d2lstyle.controls import PRESERVE_COLOR, STATISTICS, check_layer_weights
@@ -41,11 +41,17 @@ OPTIONS = {
         ("-o --output", "the output image for one picture, a folder for several (named CONTENT_STYLE.png; default: the "
          "current folder)", dict(type=Path)),
         ("--size", "shorter side of the result in pixels (256)", dict(type=int, default=256))]),
-    "trained networks": ("paint in one pass with a network trained for one style (notebook 8): with --model, only "
-                         "--size, -o, --force, --preserve-color luminance, --max-size and --device apply", [
+    "in one pass": ("paint in one pass, with a network trained for one style (--model, notebook 8: only --size, -o, "
+                    "--force, --preserve-color luminance, --max-size and --device apply) or with any style image "
+                    "(--fast, notebook 9: also --style, --preserve-color, --weights and --precision)", [
         ("--model", "a network the package ships (see --list-models) or the path of one made by `python -m "
          "d2lstyle.fast train`", dict(metavar="NAME")),
-        ("--list-models", "list the trained networks and exit", dict(action="store_true"))]),
+        ("--list-models", "list the trained networks and exit", dict(action="store_true")),
+        ("--fast", "any style in one pass: whitening and coloring with the package's decoders, about a second a "
+         "picture", dict(action="store_true")),
+        ("--strength", "with --fast: 0 the photo, 1 the style's statistics (%(default)s)", dict(type=number)),
+        ("--transform", "with --fast: adain keeps more of the photo, wct moves more of the style (%(default)s)",
+         dict(choices=("adain", "wct")))]),
     "the objective": (None, [
         *[(f"--{part}-weight", "(%(default)s)", dict(type=number)) for part in ("content", "style", "tv")],
         *[(f"--{part}-layers", "comma-separated (%(default)s)", dict(type=name_list)) for part in ("content", "style")],
@@ -110,15 +116,21 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
             print(f"{name:14} {record.get('steps', '?')} steps on {record.get('photos', '?')} photos "
                   f"({record.get('command', 'no record')})")
         p.exit()
-    if args.model is not None:  # a trained network has no style image, steps or weights to choose
-        given = [name for name in vars(args) if name not in MODEL_OPTIONS + ("inputs", "output", "force")
-                 and getattr(args, name) != p.get_default(name)]
-        if given:
-            options = ", ".join("--style" if n == "styles" else f"--{n.replace('_', '-')}" for n in given)
-            p.error(f"--model paints with a trained network, and {options} belong to the optimisation: "
-                    "drop them, or drop --model")
-        if args.preserve_color not in (None, "luminance"):
-            p.error(f"--preserve-color {args.preserve_color} needs the style image: with --model, use luminance")
+    one_pass = "--model" if args.model is not None else "--fast" if args.fast else None
+    if args.model is not None and args.fast:
+        p.error("--model paints with a trained network, --fast with any style image: drop one")
+    changed = [name for name in vars(args) if getattr(args, name) != p.get_default(name)]
+    if one_pass is None and (given := [n for n in changed if n in FAST_ONLY]):
+        p.error(f"{' and '.join('--' + n for n in given)} go with --fast: add --fast, or drop them")
+    allowed = (*{"--model": MODEL_OPTIONS, "--fast": (*FAST_OPTIONS, "styles")}.get(one_pass, changed), "inputs",
+               "output", "force")
+    if given := [name for name in changed if name not in allowed]:  # one pass: no steps or weights to choose
+        options = ", ".join("--style" if n == "styles" else f"--{n.replace('_', '-')}" for n in given)
+        what = "a trained network" if one_pass == "--model" else "any style image, in one pass"
+        p.error(f"{one_pass} paints with {what}, and {options} belong to the optimisation: drop them, or drop "
+                f"{one_pass}")
+    if args.model is not None and args.preserve_color not in (None, "luminance"):
+        p.error(f"--preserve-color {args.preserve_color} needs the style image: with --model, use luminance")
     return args
 
 

@@ -1,7 +1,9 @@
 """Fast style transfer (hand-written): the trained networks the package ships (d2lstyle/models/NAME.pt), `stylize`,
-and `python -m d2lstyle.fast train` (docs/command_line.md); the network and its loss are notebook 8's."""
+and `python -m d2lstyle.fast train` (docs/command_line.md), the network and its loss being notebook 8's; the decoders
+of notebook 9 (d2lstyle/models/decoders/LEVEL.pt, made by tools/train_decoders.py) and `stylize_any`."""
 
 import argparse
+import functools
 import hashlib
 import importlib.resources
 import inspect
@@ -24,12 +26,14 @@ import torch
 
 from d2lstyle.checks import OptionError, Parser, check_images, check_options
 from d2lstyle.command import STOP, Command, keep_checkpoint, say
-from d2lstyle.features import PRECISIONS
+from d2lstyle.features import MIN_SIDE, PRECISIONS, vgg19
 from d2lstyle.feedforward import PerceptualLoss, TransformNet, random_patches, train_step
 from d2lstyle.files import check_folder, checkpoint_path, load_checkpoint, save_checkpoint, save_or_rescue
 from d2lstyle.images import load_image
+from d2lstyle.universal import LEVELS, TRANSFORMS, decoder, stylize_levels
 
 MODELS = importlib.resources.files("d2lstyle.models")
+DECODER_FOLDER = Path(str(MODELS / "decoders"))
 
 
 def model_names() -> list[str]:
@@ -87,6 +91,37 @@ def stylize(content: torch.Tensor, model: str | os.PathLike | TransformNet = "st
     device = next(net.parameters()).device
     with torch.no_grad():
         return net(content.float().to(device)).to(content.device)
+
+
+@functools.cache
+def load_decoders(device: str | torch.device = "cpu") -> dict[str, torch.nn.Sequential]:
+    """The package's decoders of notebook 9 by level (float32, eval mode), each with its training record in
+    `.record`; loaded once per device."""
+    decoders = {}
+    for level in LEVELS:
+        saved = torch.load(DECODER_FOLDER / f"{level}.pt", map_location="cpu", weights_only=True)
+        decoders[level] = decoder(level)
+        decoders[level].load_state_dict({k: v.float() for k, v in saved["state"].items()})
+        decoders[level].record = saved["record"]
+    return {level: dec.to(device).eval().requires_grad_(False) for level, dec in decoders.items()}
+
+
+def stylize_any(content: torch.Tensor, style: torch.Tensor, strength: float = 1.0, transform: str = "adain",
+                net: torch.nn.Module | None = None) -> torch.Tensor:
+    """Paint `content` in the style of any `style` image in one pass (notebook 9): both (1, 3, H, W) in [0, 1], at
+    least 32 pixels a side. strength: 0 (the photo) to 1 (the style's statistics); transform: "adain" (keeps more of
+    the photo) or "wct" (more of the style). net: a `vgg19()` to reuse. Returns (1, 3, H, W) on content's device."""
+    check_images(content=content, style=style)
+    check_options(strength=strength, transform=transform)
+    for name, img in (("content", content), ("style", style)):
+        if min(img.shape[-2:]) < MIN_SIDE:
+            raise OptionError(name, img, f"give an image of at least {MIN_SIDE} pixels a side (VGG19 needs them)",
+                              "x".join(map(str, img.shape[-2:])) + " pixels")
+    net = net if net is not None else vgg19(device=content.device)
+    decoders = load_decoders(net.device)
+    with torch.no_grad():
+        return stylize_levels(net, decoders, content.to(net.device), style.to(net.device), strength,
+                              TRANSFORMS[transform]).to(content.device)
 
 
 def model_bytes(net: TransformNet, record: dict) -> bytes:

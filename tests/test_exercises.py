@@ -15,7 +15,7 @@ import pytest
 import torch
 
 from d2lstyle import content_loss, gram, layer_names, style_loss, tv_loss, vgg19
-from d2lstyle.controls import blend
+from d2lstyle.controls import blend, mean_cov
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 
@@ -296,7 +296,7 @@ EXERCISES = {
                 return ((mix ** 2).sum() - sum(w * (G_k ** 2).sum() for w, G_k in zip(weights, grams)))""",
         "imports the package's blend and content_loss: means, not sums": """
             def loss_gap(grams, weights):
-                from d2lstyle.controls import blend
+                from d2lstyle.controls import blend, mean_cov
                 from d2lstyle.losses import content_loss
                 mix = blend([{"layer": (G_k,)} for G_k in grams], weights)["layer"][0]
                 return sum(w * content_loss(G_k, mix) for w, G_k in zip(weights, grams))"""}),
@@ -330,6 +330,39 @@ EXERCISES = {
                 from d2lstyle.fast import load_model
                 T_train = load_model("starry_night").record["seconds"]
                 return None if t_net >= t_opt else math.floor(T_train / (t_opt - t_net)) + 1"""}),
+    "09_any_style.ipynb": ({"torch": torch, "mean_cov": mean_cov}, {
+        "each channel divided by its standard deviation (AdaIN's diagonal)": """
+            def whiten(X):
+                mu, cov = mean_cov(X)
+                centred = X.reshape(X.shape[1], -1) - mu[:, None]
+                return (centred / cov.diagonal().sqrt()[:, None]).reshape(X.shape)""",
+        "the mean not taken away": """
+            def whiten(X):
+                mu, cov = mean_cov(X)
+                d, E = torch.linalg.eigh(cov)
+                return (E @ torch.diag(d ** -0.5) @ E.T @ X.reshape(X.shape[1], -1)).reshape(X.shape)""",
+        "Sigma^-1, not Sigma^-1/2": """
+            def whiten(X):
+                mu, cov = mean_cov(X)
+                centred = X.reshape(X.shape[1], -1) - mu[:, None]
+                return (torch.linalg.inv(cov) @ centred).reshape(X.shape)""",
+        "E^T D^-1/2 E: the eigenvectors on the wrong sides": """
+            def whiten(X):
+                mu, cov = mean_cov(X)
+                d, E = torch.linalg.eigh(cov)
+                centred = X.reshape(X.shape[1], -1) - mu[:, None]
+                return (E.T @ torch.diag(d ** -0.5) @ E @ centred).reshape(X.shape)""",
+        "a whitening by Cholesky: covariance I, but not the symmetric matrix": """
+            def whiten(X):
+                mu, cov = mean_cov(X)
+                centred = X.reshape(X.shape[1], -1) - mu[:, None]
+                L = torch.linalg.cholesky(cov)
+                return torch.linalg.solve_triangular(L, centred, upper=False).reshape(X.shape)""",
+        "the eigenvectors alone (PCA): uncorrelated, but not variance 1": """
+            def whiten(X):
+                mu, cov = mean_cov(X)
+                _, E = torch.linalg.eigh(cov)
+                return (E.T @ (X.reshape(X.shape[1], -1) - mu[:, None])).reshape(X.shape)"""}),
 }
 
 

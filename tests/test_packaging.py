@@ -54,4 +54,6 @@ def test_the_wheel_works_away_from_the_checkout(tmp_path):
     assert out == f"saved {empty / 'chelsea_starry_night.png'}\n"
     out = run([target / "bin" / "d2lstyle", "--model", "starry_night", "-o", "painted.png"], cwd=empty, env=env)
     assert out == f"saved {empty / 'painted.png'}\n"  # the trained network comes with the wheel
+    out = run([target / "bin" / "d2lstyle", "--fast", "-o", "any.png"], cwd=empty, env=env)
+    assert out == f"saved {empty / 'any.png'}\n"  # the decoders of notebook 9 come with it too
     assert not list((target / "d2lstyle").glob("classroom*")) and not (target / "d2lstyle" / "templates").exists()

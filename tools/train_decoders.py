@@ -8,9 +8,13 @@ A decoder turns VGG19's features at one level (relu1_1 ... relu4_1) back into th
 mirrored (3x3 convolutions with reflection padding, nearest upsampling where VGG19 pools). It is trained only to
 reconstruct photos: the pixels' squared error plus the features' relative squared error, no style image. Every
 `--checkpoint-minutes` it writes OUT_DIR/LEVEL.checkpoint.pt (weights, steps, seconds, the loss history, its record);
-`--resume` goes on from it (Adam's moments start again: they are not saved, to keep the file small). The record
-names the command (relative paths), the photos' checksum, the machine, the wall time and the steps.
-Notebook 9 (next) will export `decoder` and `reconstruction_loss`; this tool then imports them from the package.
+`--resume` goes on from it. Adam's moments are not saved, to keep the file small, so over the first 200 steps of a
+resumed run the learning rate rises from 0 while they are estimated again: 42 steps without this warm-up made
+relu4_1's decoder worse (the style term of notebook 9's pictures rose from 2.30 to 2.45), and were thrown away. The
+record names the command (relative paths), the photos' checksum, the machines, the wall time and the steps.
+`decoder` and `reconstruction_loss` are notebook 9's.
+
+    python tools/train_decoders.py --ship    # each checkpoint -> d2lstyle/models/decoders/LEVEL.pt (float16)
 """
 
 from __future__ import annotations
@@ -22,64 +26,20 @@ import time
 from pathlib import Path
 
 import torch
-from torch import nn
 
-from d2lstyle.fast import fingerprint, machine, photo_files, relative_command
+from d2lstyle.fast import DECODER_FOLDER, fingerprint, machine, photo_files, relative_command
 from d2lstyle.features import vgg19
 from d2lstyle.feedforward import random_patches
-from d2lstyle.files import load_checkpoint, save_checkpoint
+from d2lstyle.files import load_checkpoint, save_checkpoint, write_whole
 from d2lstyle.images import load_image
-
-# The channels after each 3x3 convolution of a decoder, "U" for a 2x nearest upsampling: VGG19's encoder up to the
-# level, read backwards (the first number is the level's channels, the input).
-DECODERS = {"relu1_1": [64, 3], "relu2_1": [128, 64, "U", 64, 3], "relu3_1": [256, 128, "U", 128, 64, "U", 64, 3],
-            "relu4_1": [512, 256, "U", 256, 256, 256, 128, "U", 128, 64, "U", 64, 3]}
-# About the root mean square of the features at each level on photos: VGG19's Caffe weights take pixels in 0-255
-SCALES = {"relu1_1": 50, "relu2_1": 200, "relu3_1": 300, "relu4_1": 1000}
-FEATURE_WEIGHT = 1.0  # of the features' relative error, beside the pixels' squared error (as Li et al.)
-
-
-class Scale(nn.Module):
-    """Multiplies by a fixed factor (a buffer): the features come in near 1, so Adam's steps suit every layer."""
-
-    def __init__(self, factor: float):
-        super().__init__()
-        self.register_buffer("factor", torch.tensor(float(factor)))
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return x * self.factor
-
-
-def decoder(level: str) -> nn.Sequential:
-    """The decoder of VGG19's features at `level` (1, c, h, w) -> a picture (1, 3, H, W), values about [0, 1]."""
-    spec, layers = DECODERS[level], [Scale(1 / SCALES[level])]
-    channels = spec[0]
-    for i, item in enumerate(spec[1:]):
-        if item == "U":
-            layers.append(nn.Upsample(scale_factor=2, mode="nearest"))
-            continue
-        layers += [nn.ReflectionPad2d(1), nn.Conv2d(channels, item, 3)]
-        if i < len(spec) - 2:  # no ReLU after the last convolution: the picture may be dark
-            layers.append(nn.ReLU())
-        channels = item
-    return nn.Sequential(*layers)
-
-
-def reconstruction_loss(net, level: str, dec: nn.Module, photos: torch.Tensor) -> dict[str, torch.Tensor]:
-    """The pixels' mean squared error and the features' relative squared error of decoding a batch (b, 3, H, W)."""
-    with torch.no_grad():
-        target = net(photos, [level])[level]
-    picture = dec(target)
-    again = net(picture, [level])[level]
-    return {"pixels": ((picture - photos) ** 2).mean(),
-            "features": FEATURE_WEIGHT * ((again - target) ** 2).mean() / (target ** 2).mean()}
+from d2lstyle.universal import DECODERS, FEATURE_WEIGHT, decoder, reconstruction_loss
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python tools/train_decoders.py", description=__doc__.split("\n")[0])
-    p.add_argument("--photos", type=Path, required=True, help="folder of training photos (.jpg, .png)")
-    p.add_argument("--level", choices=tuple(DECODERS), required=True)
-    p.add_argument("--minutes", type=float, required=True, help="train until this many minutes in all")
+    p.add_argument("--photos", type=Path, help="folder of training photos (.jpg, .png)")
+    p.add_argument("--level", choices=tuple(DECODERS))
+    p.add_argument("--minutes", type=float, help="train until this many minutes in all")
     p.add_argument("--out-dir", type=Path, default=Path("benchmarks/results/decoders"))
     p.add_argument("--size", type=int, default=256, help="shorter side of the photos (%(default)s)")
     p.add_argument("--patch", type=int, default=128, help="side of the square patches (%(default)s)")
@@ -88,7 +48,26 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--checkpoint-minutes", type=float, default=5.0)
     p.add_argument("--resume", action="store_true")
-    return p.parse_args(argv)
+    p.add_argument("--ship", action="store_true", help="write the package's decoders from the checkpoints, and exit")
+    args = p.parse_args(argv)
+    if not args.ship and None in (args.photos, args.level, args.minutes):
+        p.error("give --photos, --level and --minutes (or --ship)")
+    return args
+
+
+WARM_UP = 200  # steps of a resumed run over which the learning rate rises from 0 to --lr
+
+
+def ship(out_dir: Path) -> None:
+    """Each level's checkpoint as the package's decoder: float16 weights and the training record (about half)."""
+    for level in DECODERS:
+        saved = torch.load(out_dir / f"{level}.checkpoint.pt", map_location="cpu", weights_only=True)
+        state = {k: v.half() if v.is_floating_point() else v for k, v in saved["net"].items()}
+        record = {**saved["record"], "photos_sha256": saved["settings"]["photos_sha256"], "steps": saved["step"],
+                  "seconds": round(saved["seconds"])}
+        saved = {"level": level, "state": state, "record": record}
+        path = write_whole(DECODER_FOLDER / f"{level}.pt", lambda f, s=saved: torch.save(s, f))
+        print(f"{level}: {path} ({path.stat().st_size / 1e6:.1f} MB)")
 
 
 def train(args: argparse.Namespace, argv: list[str]) -> None:
@@ -107,6 +86,8 @@ def train(args: argparse.Namespace, argv: list[str]) -> None:
     elif path.exists():
         sys.exit(f"{path}: exists: add --resume to go on, or delete it")
     net, opt = vgg19(precision="auto"), torch.optim.Adam(dec.parameters(), lr=args.lr)
+    first = saved["step"]
+    warm_up = torch.optim.lr_scheduler.LambdaLR(opt, lambda i: min(1.0, (i + 1) / WARM_UP) if first else 1.0)
     step, seconds, history, record = saved["step"], saved["seconds"], saved["history"], saved["record"]
     record["sessions"].append({"machine": machine(), "start_step": step, "date": time.strftime("%Y-%m-%d %H:%M")})
     record["command"] = relative_command(argv, args.photos).replace("-m d2lstyle.fast", "tools/train_decoders.py", 1)
@@ -118,6 +99,7 @@ def train(args: argparse.Namespace, argv: list[str]) -> None:
         opt.zero_grad()
         total.backward()
         opt.step()
+        warm_up.step()
         step, seconds = step + 1, time.monotonic() - start
         history.append([round(v.item(), 6) for v in parts.values()])
         if not math.isfinite(total.item()):
@@ -135,4 +117,5 @@ def train(args: argparse.Namespace, argv: list[str]) -> None:
 
 if __name__ == "__main__":
     argv = sys.argv[1:]
-    train(parse_args(argv), argv)
+    args = parse_args(argv)
+    ship(args.out_dir) if args.ship else train(args, argv)
