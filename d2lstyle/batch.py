@@ -29,11 +29,11 @@ DEFAULTS = {name: p.default for f in (vgg19, StyleObjective, controls.Controlled
             for name, p in inspect.signature(f).parameters.items() if p.default is not inspect.Parameter.empty}
 VGG19_OPTIONS = tuple(inspect.signature(vgg19).parameters)  # the network's: weights, device, precision
 DEFAULT_CONTENT, DEFAULT_STYLE = files.data_file("chelsea.png"), files.data_file("starry_night.jpg")
+FAST_ONLY = ("fast", "strength", "transform")  # stylize_any's own (--fast, notebook 9)
 RUN_ONLY = {"inputs", "styles", "output", "force", "resume", "checkpoint_every"}  # the options a PNG does not record
 # options that do not change the picture: a checkpoint made with other values of these can still be resumed
-NOT_IN_CHECKPOINT = RUN_ONLY | {"device", "steps", "tol", "scales", "max_size", "model"}
+NOT_IN_CHECKPOINT = RUN_ONLY | {"device", "steps", "tol", "scales", "max_size", "model", *FAST_ONLY}
 MODEL_OPTIONS = ("model", "size", "preserve_color", "max_size", "device")  # those of a trained network (--model)
-FAST_ONLY = ("fast", "strength", "transform")  # stylize_any's own (--fast, notebook 9)
 FAST_OPTIONS = (*FAST_ONLY, "size", "preserve_color", "max_size", "weights", "precision", "device")  # and --style
 EXIT_STATUS = {"interrupted": 130, "failed": 2, "stopped early": 1}  # the first that a batch has is its status
 STATUSES = ("done", "skipped", "stopped early", "interrupted", "not started", "failed")  # in the summary's order
@@ -146,7 +146,7 @@ def shown(value: object) -> str:
 def picture_bytes(job: Job, args: argparse.Namespace, img: torch.Tensor) -> bytes:
     """The picture encoded as its output's suffix says; a PNG's text holds the options and the command that made it."""
     used = MODEL_OPTIONS if args.model is not None else FAST_OPTIONS if args.fast else \
-        [key for key in vars(args) if key not in RUN_ONLY]
+        [key for key in vars(args) if key not in RUN_ONLY | set(FAST_ONLY)]
     options = {key: shown(value) for key in used if (value := getattr(args, key)) is not None}
     content, *styles = images_of(job, args)  # with --model, no --style
     words = ["python", "-m", "d2lstyle", shown(content), *[w for s in styles for w in ("--style", shown(s))]]
