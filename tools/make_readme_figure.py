@@ -1,10 +1,10 @@
 """Make the README's pictures: docs/result.jpg (content, style and the command line's default result, side by
-side) and, given two more results, docs/three_ways.jpg (the photo, the optimisation's, the network's and the
-one-pass transform's pictures).
+side), docs/two_ways.jpg (the photo, the optimisation's picture, the network's) and docs/any_style.jpg (the photo and
+`--fast`'s two transforms).
 
     python tools/make_readme_figure.py RESULT.png                # RESULT.png: what `python -m d2lstyle` wrote
-    python tools/make_readme_figure.py RESULT.png NET.png ANY.png
-    # NET.png: `python -m d2lstyle --model starry_night`; ANY.png: `python -m d2lstyle --fast`
+    python tools/make_readme_figure.py RESULT.png NET.png   # NET.png: `python -m d2lstyle --model starry_night`
+    python tools/make_readme_figure.py --any ADAIN.png WCT.png   # `python -m d2lstyle --fast [--transform wct]`
 """
 
 import sys
@@ -21,12 +21,17 @@ def save(fig, name: str) -> None:
     print(f"wrote {DOCS / name}")
 
 
+if sys.argv[1] == "--any":
+    pictures = [load_image(path) for path in sys.argv[2:4]]
+    content = load_image(DEFAULT_CONTENT, pictures[0].shape[-2])
+    titles = ["photo", "--fast (AdaIN)", "--fast --transform wct"]
+    save(show_images([content, *pictures], titles, height=3.2), "any_style.jpg")
+    sys.exit()
 result = load_image(sys.argv[1])
 height = result.shape[-2]
 content = load_image(DEFAULT_CONTENT, height)
 save(show_images([content, load_image(DEFAULT_STYLE, height), result], ["content", "style", "python -m d2lstyle"],
                  height=3.2), "result.jpg")
-if len(sys.argv) > 3:
-    titles = ["photo", "optimization (transfer)", "trained network (--model)", "any style in one pass (--fast)"]
-    pictures = [content, result, *(load_image(path) for path in sys.argv[2:4])]
-    save(show_images(pictures, titles, ncols=4, height=2.6), "three_ways.jpg")
+if len(sys.argv) > 2:
+    titles = ["photo", "optimisation (transfer)", "trained network (--model)"]
+    save(show_images([content, result, load_image(sys.argv[2])], titles, height=3.2), "two_ways.jpg")
