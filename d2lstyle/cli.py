@@ -11,6 +11,7 @@ from d2lstyle.controls import PRESERVE_COLOR, STATISTICS, check_layer_weights
 from d2lstyle.fast import load_model, model_names
 from d2lstyle.features import PRECISIONS
 from d2lstyle.synthesis import INITS
+from d2lstyle.universal import TRANSFORMS
 
 
 def number(text: str) -> float:  # the network computes in float32 (or less): a larger number overflows there
@@ -51,7 +52,7 @@ OPTIONS = {
          "picture", dict(action="store_true")),
         ("--strength", "with --fast: 0 the photo, 1 the style's statistics (%(default)s)", dict(type=number)),
         ("--transform", "with --fast: adain keeps more of the photo, wct moves more of the style (%(default)s)",
-         dict(choices=("adain", "wct")))]),
+         dict(choices=tuple(TRANSFORMS)))]),
     "the objective": (None, [
         *[(f"--{part}-weight", "(%(default)s)", dict(type=number)) for part in ("content", "style", "tv")],
         *[(f"--{part}-layers", "comma-separated (%(default)s)", dict(type=name_list)) for part in ("content", "style")],

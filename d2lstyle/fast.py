@@ -97,13 +97,13 @@ def stylize(content: torch.Tensor, model: str | os.PathLike | TransformNet = "st
 def load_decoders(device: str | torch.device = "cpu") -> dict[str, torch.nn.Sequential]:
     """The package's decoders of notebook 9 by level (float32, eval mode), each with its training record in
     `.record`; loaded once per device."""
-    decoders = {}
-    for level in LEVELS:
+    decoders = {level: decoder(level) for level in LEVELS}
+    for level, dec in decoders.items():
         saved = torch.load(DECODER_FOLDER / f"{level}.pt", map_location="cpu", weights_only=True)
-        decoders[level] = decoder(level)
-        decoders[level].load_state_dict({k: v.float() for k, v in saved["state"].items()})
-        decoders[level].record = saved["record"]
-    return {level: dec.to(device).eval().requires_grad_(False) for level, dec in decoders.items()}
+        dec.load_state_dict({k: v.float() for k, v in saved["state"].items()})
+        dec.record = saved["record"]
+        dec.to(device).eval().requires_grad_(False)
+    return decoders
 
 
 def stylize_any(content: torch.Tensor, style: torch.Tensor, strength: float = 1.0, transform: str = "adain",
